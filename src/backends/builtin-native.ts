@@ -1,0 +1,5 @@
+// Backends that load a native addon; only the main entry point imports this file.
+import './builtin.js';
+import { registerBackend } from './registry.js';
+// register: lmdb
+void registerBackend;

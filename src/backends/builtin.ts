@@ -1,0 +1,13 @@
+// Backends that need no native addon. The native-free entry point imports only this file;
+// the main entry point adds builtin-native.ts.
+import { registerBackend } from './registry.js';
+import { NullBackend } from './null.js';
+import { MemoryBackend, MemorySerializedBackend } from './memory.js';
+
+registerBackend('null', NullBackend);
+registerBackend('memory', MemoryBackend);
+registerBackend('memory-serialized', MemorySerializedBackend);
+// register: shared-memory
+// register: file
+// register: redis
+// register: memcached
