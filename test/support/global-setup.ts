@@ -1,2 +1,15 @@
-// Root hooks for the whole test run. Real servers are started here (see servers.ts).
+// Root hooks for the whole test run. Real servers (one redis-server, one memcached) are started once
+// before any test file runs and stopped after the last one; see servers.ts. Mocha runs the
+// `mochaGlobalSetup` / `mochaGlobalTeardown` exports of a `--require`d module once per run (also in
+// parallel mode, in the main process), and awaits the teardown before `--exit` ends the process.
+import { startRunServers, stopRunServers } from './servers.js';
+
+export async function mochaGlobalSetup(): Promise<void> {
+  await startRunServers();
+}
+
+export async function mochaGlobalTeardown(): Promise<void> {
+  await stopRunServers();
+}
+
 export const mochaHooks = {};
