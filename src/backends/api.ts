@@ -117,6 +117,11 @@ export interface CacheBackend {
    * `CachedValue` objects (`serialized` not set) but store bytes themselves.
    */
   useCodec?(codec: ValueCodec): void;
+  /**
+   * Called by the region at configure time with the region's own settings, for backends whose
+   * store-level TTL follows the region's expiration time (Redis, memcached).
+   */
+  useRegionOptions?(options: RegionOptionsForBackend): void;
   /** Receives events the backend wants reported (lost locks, unreachable servers). */
   setEventSink?(sink: BackendEventSink): void;
   /** A structured-cloneable handle another thread passes to the backend class's static `attach`. */
@@ -133,6 +138,14 @@ export interface CacheBackend {
 export interface ValueCodec {
   encode(value: CachedValue): Uint8Array;
   decode(bytes: Uint8Array, key: string): CachedValue | NoValue;
+}
+
+/** What a region tells its backend about itself. */
+export interface RegionOptionsForBackend {
+  /** The region's expiration time in ms; `Infinity` when values never expire. */
+  readonly expirationTimeMs: number;
+  /** The region's lock timeout in ms. */
+  readonly lockTimeoutMs: number;
 }
 
 /** A backend class: constructed with the `arguments` object of `configure()`. */

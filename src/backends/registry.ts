@@ -50,3 +50,9 @@ export async function resolveLoader(name: string, loader: BackendLoader): Promis
 export function registeredBackendNames(): string[] {
   return [...registry.keys()];
 }
+
+/** The name a backend instance's class is registered under, if any. */
+export function registeredNameOf(backend: object): string | undefined {
+  for (const [name, entry] of registry) if (entry === backend.constructor) return name;
+  return undefined;
+}

@@ -1,0 +1,64 @@
+import type { StoredValue, ValueCodec } from '../backends/api.js';
+import { CantDeserializeError } from '../errors.js';
+import { EnvelopeFlags, encodeEnvelope, envelopePayload, readHeader } from '../serialization/envelope.js';
+import { msgpackDeserializer, msgpackSerializer, type Deserializer, type Serializer } from '../serialization/codec.js';
+import { CachedValue, NO_VALUE, VALUE_VERSION, type NoValue } from '../values.js';
+
+/** Why a stored entry was treated as a miss instead of being returned. */
+export type DecodeFailure = (key: string, error: unknown) => void;
+
+/**
+ * Turns payloads into what the backend stores and back: `CachedValue` objects for backends that
+ * keep objects, envelope bytes for backends that store bytes (or when the region has its own
+ * serializer). Every read checks the format version; anything unreadable is a miss, reported.
+ */
+export class EntryCodec implements ValueCodec {
+  private readonly serializer: Serializer;
+  private readonly deserializer: Deserializer;
+  private readonly flags: number;
+
+  constructor(
+    readonly storesBytes: boolean,
+    serializer: Serializer | undefined,
+    deserializer: Deserializer | undefined,
+    private readonly onFailure: DecodeFailure,
+  ) {
+    this.serializer = serializer ?? msgpackSerializer;
+    this.deserializer = deserializer ?? msgpackDeserializer;
+    this.flags = serializer ? EnvelopeFlags.customSerializer : 0;
+  }
+
+  /** What to hand the backend for a new value. */
+  toStored(payload: unknown, createdAt: number): StoredValue {
+    if (!this.storesBytes) return new CachedValue(payload, { ct: createdAt, v: VALUE_VERSION });
+    return encodeEnvelope(createdAt, this.serializer(payload), this.flags);
+  }
+
+  /** What the backend returned, as a `CachedValue`, or `NO_VALUE` when it cannot be used. */
+  fromStored(stored: StoredValue | NoValue, key: string): CachedValue | NoValue {
+    if (stored === NO_VALUE) return NO_VALUE;
+    if (stored instanceof CachedValue) return stored.metadata.v === VALUE_VERSION ? stored : NO_VALUE;
+    if (stored instanceof Uint8Array) return this.decode(stored, key);
+    this.onFailure(key, new CantDeserializeError(`Backend returned ${typeof stored} for key ${JSON.stringify(key)}; expected a CachedValue or bytes.`));
+    return NO_VALUE;
+  }
+
+  encode(value: CachedValue): Uint8Array {
+    return encodeEnvelope(value.metadata.ct, this.serializer(value.payload), this.flags);
+  }
+
+  decode(bytes: Uint8Array, key: string): CachedValue | NoValue {
+    const header = readHeader(bytes);
+    if (header === undefined) {
+      this.onFailure(key, new CantDeserializeError(`Stored bytes for key ${JSON.stringify(key)} are not a dogpile-cache entry.`));
+      return NO_VALUE;
+    }
+    if (header.version !== VALUE_VERSION) return NO_VALUE;
+    try {
+      return new CachedValue(this.deserializer(envelopePayload(bytes)), { ct: header.createdAt, v: header.version });
+    } catch (error) {
+      this.onFailure(key, error);
+      return NO_VALUE;
+    }
+  }
+}
