@@ -10,4 +10,7 @@ registerBackend('memory-serialized', MemorySerializedBackend);
 // register: shared-memory
 // register: file
 // register: redis
-// register: memcached
+// Imported statically (memjs is small and pure JavaScript): a lazy import() from CommonJS would load a
+// second copy of the shared modules, with a second NO_VALUE.
+import { MemcachedBackend } from './memcached/index.js';
+registerBackend('memcached', MemcachedBackend);
