@@ -9,8 +9,10 @@ registerBackend('memory', MemoryBackend);
 registerBackend('memory-serialized', MemorySerializedBackend);
 // register: shared-memory
 // register: file
-// register: redis
-// Imported statically (memjs is small and pure JavaScript): a lazy import() from CommonJS would load a
-// second copy of the shared modules, with a second NO_VALUE.
-import { MemcachedBackend } from './memcached/index.js';
-registerBackend('memcached', MemcachedBackend);
+// Imported statically: a lazy import() from CommonJS could load a second copy of the
+// shared modules.
+import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from './redis/index.js';
+registerBackend('redis', RedisBackend);
+registerBackend('redis-sentinel', RedisSentinelBackend);
+registerBackend('redis-cluster', RedisClusterBackend);
+// register: memcached
