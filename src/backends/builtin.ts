@@ -15,4 +15,7 @@ import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from './redis
 registerBackend('redis', RedisBackend);
 registerBackend('redis-sentinel', RedisSentinelBackend);
 registerBackend('redis-cluster', RedisClusterBackend);
-// register: memcached
+// Imported statically (memjs is small and pure JavaScript): a lazy import() from CommonJS would load a
+// second copy of the shared modules, with a second NO_VALUE.
+import { MemcachedBackend } from './memcached/index.js';
+registerBackend('memcached', MemcachedBackend);
