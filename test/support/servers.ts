@@ -38,6 +38,8 @@ export interface ServerHandle {
   /** The server's temp directory (pidfile, log, data). */
   readonly dir: string;
   readonly running: boolean;
+  /** The server's process id while it runs (to SIGSTOP it in a test of a hung server). */
+  readonly pid: number | undefined;
   /** Stops the server process and waits for it to exit. Safe to call twice. */
   stop(): Promise<void>;
   /** Starts the server again on the same port (stopping it first if it runs). */
