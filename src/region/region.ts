@@ -352,7 +352,7 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     if (this.regionInvalidator.isInvalidated(ct)) {
       return this.regionInvalidator.isHardInvalidated(ct) ? MISSING : { state: 'stale', value: payload };
     }
-    if (expirationMs !== NEVER && now() - ct > expirationMs) return { state: 'stale', value: payload };
+    if (isExpired(ct, expirationMs)) return { state: 'stale', value: payload };
     return { state: 'fresh', value: payload };
   }
 
@@ -361,8 +361,7 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     if (entry === NO_VALUE || options?.ignoreExpiration === true) return entry;
     const ct = (entry as CachedValue).metadata.ct;
     if (this.regionInvalidator.isInvalidated(ct)) return NO_VALUE;
-    const expirationMs = this.expirationFor(options);
-    return expirationMs !== NEVER && now() - ct > expirationMs ? NO_VALUE : entry;
+    return isExpired(ct, this.expirationFor(options)) ? NO_VALUE : entry;
   }
 
   private countRead(entry: CachedValue | NoValue): void {
@@ -1110,6 +1109,11 @@ class Deferred<T> {
     });
     this.promise.catch(() => {});
   }
+}
+
+/** Strictly older than the expiration time; `0` means always expired, `NEVER` never. */
+function isExpired(createdAt: number, expirationMs: number): boolean {
+  return expirationMs !== NEVER && (expirationMs === 0 || now() - createdAt > expirationMs);
 }
 
 /** Waits for `promise` at most `timeoutMs`, never rejecting. */
