@@ -7,7 +7,8 @@ import { MemoryBackend, MemorySerializedBackend } from './memory.js';
 registerBackend('null', NullBackend);
 registerBackend('memory', MemoryBackend);
 registerBackend('memory-serialized', MemorySerializedBackend);
-// register: shared-memory
+import { SharedMemoryBackend } from './shared-memory/index.js';
+registerBackend('shared-memory', SharedMemoryBackend);
 // register: file
 // Imported statically: a lazy import() from CommonJS could load a second copy of the
 // shared modules.
