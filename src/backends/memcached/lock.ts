@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { BackendUnavailableError } from '../../errors.js';
 import type { BackendEventSink, CacheMutex } from '../api.js';
 import type { MemcachedConnection } from './connection.js';
 
@@ -100,11 +101,17 @@ export class MemcachedMutex implements CacheMutex {
       this.host.emit({ type: 'lockLost', key: this.key, detail: 'the lease was about to run out at release; it is left to expire' });
       return;
     }
-    const { connection } = this.host;
-    if (await this.recordIs(token)) {
-      await connection.delete(this.lockKey);
-    } else {
-      this.host.emit({ type: 'lockLost', key: this.key, detail: 'the lease ran out before release; the lock record was not ours any more' });
+    try {
+      if (await this.recordIs(token)) {
+        await this.host.connection.delete(this.lockKey);
+      } else {
+        this.host.emit({ type: 'lockLost', key: this.key, detail: 'the lease ran out before release; the lock record was not ours any more' });
+      }
+    } catch (error) {
+      // The creation is done and its value in hand: an unreachable server must not turn that into
+      // a failure. The record, if it is still there, ends with its lease.
+      if (!(error instanceof BackendUnavailableError)) throw error;
+      this.host.emit({ type: 'backendError', operation: 'lockRelease', key: this.key, error });
     }
   }
 
