@@ -25,7 +25,8 @@ export function cloneableOptions(args: Readonly<Record<string, unknown>>, omit: 
   for (const [name, entry] of Object.entries(args)) {
     if (omit.includes(name)) continue;
     const copied = cloneableCopy(entry);
-    if (copied !== undefined) copy[name] = copied;
+    // null is no option's value; a client's unset fields (username: null) must read as "not given".
+    if (copied !== undefined && copied !== null) copy[name] = copied;
   }
   return copy;
 }
