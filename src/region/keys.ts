@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { ValidationError } from '../errors.js';
+import { describe } from '../time.js';
 
 /** Renders one argument into a cache key fragment. */
 export type ToStr = (value: unknown) => string;
@@ -59,6 +61,12 @@ export function sha1MangleKey(key: string | Uint8Array): string {
 
 /** Applies `mangler` only to keys at least `length` characters long. */
 export function lengthConditionalMangler(length: number, mangler: KeyMangler): KeyMangler {
+  if (typeof length !== 'number' || !Number.isInteger(length) || length < 0) {
+    throw new ValidationError(`lengthConditionalMangler: length must be a non-negative integer; got ${describe(length)}.`);
+  }
+  if (typeof mangler !== 'function') {
+    throw new ValidationError(`lengthConditionalMangler: mangler must be a function such as sha1MangleKey; got ${describe(mangler)}.`);
+  }
   return (key) => (key.length >= length ? mangler(key) : key);
 }
 
@@ -69,9 +77,12 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * A deterministic rendering of any value for keys: strings as they are at the top level, numbers
+ * A deterministic rendering of any value for keys: strings as they are at the top level (so
+ * `f('1')` and `f(1)` share a key, as with dogpile.cache's `str`), nested strings quoted, numbers
  * and booleans by `String`, objects with their keys sorted (so `{a, b}` and `{b, a}` agree), Maps
- * and Sets sorted, Dates as ISO strings, cycles as `[Circular]`.
+ * and Sets sorted, Dates as ISO strings, typed arrays and ArrayBuffers by content, class instances
+ * through `toJSON` or their own `toString` when they define one (URL, RegExp, boxed values) and by
+ * class name plus own properties otherwise, cycles as `[Circular]`.
  */
 export function stableToStr(value: unknown): string {
   return typeof value === 'string' ? value : render(value, new Set());
@@ -108,6 +119,13 @@ function render(value: unknown, seen: Set<object>): string {
     if (ArrayBuffer.isView(object)) {
       return `${object.constructor.name}[${Array.from(new Uint8Array(object.buffer, object.byteOffset, object.byteLength)).join(',')}]`;
     }
+    if (object instanceof ArrayBuffer || (typeof SharedArrayBuffer === 'function' && object instanceof SharedArrayBuffer)) {
+      return `${object.constructor.name}[${Array.from(new Uint8Array(object)).join(',')}]`;
+    }
+    if (!isPlainObject(object)) {
+      const described = describeInstance(object, seen);
+      if (described !== undefined) return described;
+    }
     const record = object as Record<string, unknown>;
     const body = Object.keys(record)
       .sort()
@@ -118,4 +136,18 @@ function render(value: unknown, seen: Set<object>): string {
   } finally {
     seen.delete(object);
   }
+}
+
+/**
+ * A class instance whose state need not live in its own enumerable properties (URL, RegExp, boxed
+ * primitives, classes with private fields) renders through `toJSON` or its own `toString` when it
+ * has one — the way dogpile.cache keys arguments by `str()`. Otherwise `undefined`: render the
+ * instance's own properties.
+ */
+function describeInstance(object: object, seen: Set<object>): string | undefined {
+  const name = object.constructor?.name ?? 'Object';
+  const { toJSON, toString } = object as { toJSON?: unknown; toString?: unknown };
+  if (typeof toJSON === 'function') return `${name}(${render(toJSON.call(object), seen)})`;
+  if (typeof toString === 'function' && toString !== Object.prototype.toString) return `${name}(${JSON.stringify(String(toString.call(object)))})`;
+  return undefined;
 }
