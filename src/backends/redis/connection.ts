@@ -168,6 +168,11 @@ export class RedisConnection {
       this.everReady = true;
       this.outageReported = false;
     });
+    // A lost connection is reported when it happens (a stopped server closes the socket without an
+    // error event; reconnect attempts then fail quietly).
+    this.listen('close', () => {
+      if (this.everReady) this.reportOutage(new Error('the connection to Redis was closed'));
+    });
     // Only our own clients get an error listener: adding one to a caller's client would silence
     // ioredis' "unhandled error event" output they may rely on.
     if (owned) this.listen('error', (error) => this.reportOutage(error));
