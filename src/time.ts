@@ -47,8 +47,37 @@ export function describe(value: unknown): string {
   return String(value);
 }
 
-/** The wall clock, in epoch milliseconds. One place, so the region and backends agree. */
+/** The wall clock, in epoch milliseconds. */
 export const now: () => number = Date.now;
+
+// Reading the clock costs as much as a whole cache hit, so freshness checks read a cached value:
+// a timer clears it every millisecond, and so does every 32nd read, so that a synchronous loop
+// that starves the timer still sees time advance.
+const READS_PER_CLOCK_READ = 32;
+let cachedNow = 0;
+let readsLeft = 0;
+let clearScheduled = false;
+
+function clearCachedNow(): void {
+  cachedNow = 0;
+  clearScheduled = false;
+}
+
+/**
+ * The wall clock for expiry checks: never ahead of `Date.now()`, and behind it by at most a
+ * millisecond while the event loop turns, or by the time 32 reads take inside one synchronous
+ * stretch of code.
+ */
+export function coarseNow(): number {
+  if (cachedNow !== 0 && --readsLeft > 0) return cachedNow;
+  cachedNow = Date.now();
+  readsLeft = READS_PER_CLOCK_READ;
+  if (!clearScheduled) {
+    clearScheduled = true;
+    setTimeout(clearCachedNow, 1).unref();
+  }
+  return cachedNow;
+}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));

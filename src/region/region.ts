@@ -15,7 +15,7 @@ import { isBackendClass, lookupBackend, registeredNameOf, resolveLoader } from '
 import { BackendUnavailableError, LockTimeoutError, RegionAlreadyConfigured, RegionNotConfigured, ValidationError } from '../errors.js';
 import { LocalMutexRegistry, MISSING, runLock, runLockSync, type Freshness, type LockProtocol } from '../lock/index.js';
 import { ProxyBackend, innermostBackend, supportsSync } from '../proxy.js';
-import { NEVER, describe, now, parseDuration } from '../time.js';
+import { NEVER, coarseNow, describe, now, parseDuration } from '../time.js';
 import { CachedValue, NO_VALUE, type NoValue } from '../values.js';
 import { EntryCodec } from './codec.js';
 import { CreatorReturnedPromise } from './creator-returned-promise.js';
@@ -341,7 +341,17 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
   // ---------------------------------------------------------------- freshness
 
   private expirationFor(options: { expirationTime?: unknown } | undefined): number {
-    return options?.expirationTime === undefined ? this.configuredPolicy.expirationMs : parseDuration(options.expirationTime, 'expirationTime');
+    if (options === undefined || options.expirationTime === undefined) return this.configuredPolicy.expirationMs;
+    return typeof options.expirationTime === 'number' && options.expirationTime >= 0
+      ? options.expirationTime
+      : parseDuration(options.expirationTime, 'expirationTime');
+  }
+
+  /** The hit path's check, allocating nothing: present, not invalidated, not expired. */
+  private isFresh(entry: CachedValue | NoValue, expirationMs: number): boolean {
+    if (entry === NO_VALUE) return false;
+    const ct = (entry as CachedValue).metadata.ct;
+    return !this.regionInvalidator.isInvalidated(ct) && !isExpired(ct, expirationMs);
   }
 
   /** Judges a decoded entry: hard-invalidated is missing, soft-invalidated or old is stale. */
@@ -634,11 +644,12 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     options: GetOrCreateOptions<T, A> | undefined,
     expirationMs: number,
   ): Promise<T> {
-    const first = this.judge<T>(this.codec.fromStored(stored, mangled), expirationMs);
-    if (first.state === 'fresh') {
+    const entry = this.codec.fromStored(stored, mangled);
+    if (this.isFresh(entry, expirationMs)) {
       this.counters.increment('hits');
-      return Promise.resolve(first.value);
+      return Promise.resolve((entry as CachedValue<T>).payload);
     }
+    const first = this.judge<T>(entry, expirationMs);
     const inflight = this.inflight.get(mangled) as Promise<T> | undefined;
     if (inflight !== undefined) {
       if (first.state === 'stale') {
@@ -868,11 +879,12 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     const backend = this.requireSyncBackend('getOrCreateSync');
     const mangled = this.mangle(key);
     const expirationMs = this.expirationFor(options);
-    const first = this.judge<T>(this.codec.fromStored(this.readStoredSync(backend, mangled), mangled), expirationMs);
-    if (first.state === 'fresh') {
+    const entry = this.codec.fromStored(this.readStoredSync(backend, mangled), mangled);
+    if (this.isFresh(entry, expirationMs)) {
       this.counters.increment('hits');
-      return first.value;
+      return (entry as CachedValue<T>).payload;
     }
+    const first = this.judge<T>(entry, expirationMs);
     if (first.state === 'missing') this.counters.increment('misses');
     if (this.inflight.has(mangled)) {
       // An async creation of this key is under way in this thread; a synchronous caller cannot
@@ -1113,7 +1125,7 @@ class Deferred<T> {
 
 /** Strictly older than the expiration time; `0` means always expired, `NEVER` never. */
 function isExpired(createdAt: number, expirationMs: number): boolean {
-  return expirationMs !== NEVER && (expirationMs === 0 || now() - createdAt > expirationMs);
+  return expirationMs !== NEVER && (expirationMs === 0 || coarseNow() - createdAt > expirationMs);
 }
 
 /** Waits for `promise` at most `timeoutMs`, never rejecting. */
