@@ -2,13 +2,19 @@ const INT = /^[-+]?\d+$/;
 const FLOAT = /^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?$/;
 
 /**
- * Turns configuration strings into values: integers and floats into numbers, `true`/`false` (any
- * case) into booleans, `None`/`null` into `null`. Other values pass through unchanged.
+ * Turns configuration strings into values, after trimming them: integers and floats into numbers,
+ * `true`/`false` (any case) into booleans, `None`/`null` into `null`; other strings come back
+ * trimmed, other values unchanged. An integer beyond `Number.MAX_SAFE_INTEGER` stays a string
+ * rather than being silently rounded (Python's `int` is exact; a double is not).
  */
 export function coerceStringConfig(value: unknown): unknown {
   if (typeof value !== 'string') return value;
   const text = value.trim();
-  if (INT.test(text) || FLOAT.test(text)) return Number(text);
+  if (INT.test(text)) {
+    const number = Number(text);
+    return Number.isSafeInteger(number) ? number : text;
+  }
+  if (FLOAT.test(text)) return Number(text);
   const lower = text.toLowerCase();
   if (lower === 'true') return true;
   if (lower === 'false') return false;
@@ -33,13 +39,15 @@ export interface RegionConfigSection {
  */
 export function readConfigSection(config: Readonly<Record<string, unknown>>, prefix: string): RegionConfigSection {
   const read = (name: string): unknown => coerceStringConfig(config[prefix + name]);
+  const backendName = config[`${prefix}backend`];
   const args: Record<string, unknown> = {};
   const argumentsPrefix = `${prefix}arguments.`;
   for (const [key, value] of Object.entries(config)) {
     if (key.startsWith(argumentsPrefix)) args[key.slice(argumentsPrefix.length)] = coerceStringConfig(value);
   }
   return {
-    backend: config[`${prefix}backend`],
+    // Not coerced: a backend may well be named "null".
+    backend: typeof backendName === 'string' ? backendName.trim() : backendName,
     expirationTime: read('expiration_time'),
     replaceExistingBackend: read('replace_existing_backend'),
     lockTimeout: read('lock_timeout'),
