@@ -11,7 +11,7 @@ import { RedisBackend } from '../../../src/backends/redis/index.js';
 import { startRedis, type ServerHandle } from '../../support/servers.js';
 import { envelope, eventRecorder, eventually, uniquePrefix } from './support.js';
 
-async function failure(operation: () => Promise<unknown>): Promise<unknown> {
+async function failure(operation: () => unknown): Promise<unknown> {
   try {
     await operation();
   } catch (error) {
