@@ -25,7 +25,8 @@ export interface SharedMemoryBackendOptions {
   /**
    * Largest key, in stored bytes (1 byte per character when every character is below U+0100,
    * else 2 bytes per UTF-16 code unit); a longer key makes `set` throw `ValueTooLargeError`.
-   * Default: `4096`.
+   * Default: `4096`, or less when `maxBytes` is small (an eighth of it, and never more than what
+   * `maxValueBytes` leaves).
    */
   maxKeyBytes?: number;
   /**
@@ -95,8 +96,9 @@ export function resolveOptions(args: BackendArguments = {}): ResolvedSharedMemor
   }
   const maxEntries = integerOption(args, 'maxEntries', DEFAULT_MAX_ENTRIES, 1, MAX_ENTRIES_LIMIT, 'entries in the table');
   const maxBytes = integerOption(args, 'maxBytes', DEFAULT_MAX_BYTES, MIN_BYTES, MAX_BYTES_LIMIT, 'arena bytes') & ~7;
-  const maxKeyBytes = integerOption(args, 'maxKeyBytes', DEFAULT_MAX_KEY_BYTES, 1, maxBytes, 'bytes of one key');
   const maxValueBytes = integerOption(args, 'maxValueBytes', Math.floor(maxBytes / 4), 1, maxBytes, 'bytes of one encoded value');
+  const keyDefault = Math.max(1, Math.min(DEFAULT_MAX_KEY_BYTES, Math.floor(maxBytes / 8), maxBytes - maxValueBytes - BLOCK_OVERHEAD));
+  const maxKeyBytes = integerOption(args, 'maxKeyBytes', keyDefault, 1, maxBytes, 'bytes of one key');
   if (maxKeyBytes + maxValueBytes + BLOCK_OVERHEAD > maxBytes) {
     throw new ValidationError(
       `shared-memory backend: maxKeyBytes (${maxKeyBytes}) + maxValueBytes (${maxValueBytes}) + ${BLOCK_OVERHEAD} must fit in maxBytes (${maxBytes}); ` +
