@@ -34,7 +34,11 @@ export interface CachedFunction<A extends unknown[], R> {
   invalidate(...args: A): Promise<void>;
   /** Stores `value` as the result for these arguments without calling the function. */
   set(value: Awaited<R>, ...args: A): Promise<void>;
-  /** Calls the function now (bypassing the lock), stores and returns its result. */
+  /**
+   * Calls the function now (bypassing the lock), stores and returns its result. On an instance
+   * method, give the instance: `obj.method.refresh.call(obj, ...args)` (the key never includes
+   * `this`, but the method may use it); a static method runs against its class.
+   */
   refresh(...args: A): Promise<Awaited<R>>;
   /** The cached value for these arguments (judged by the decorator's expiration time), or `NO_VALUE`. */
   get(...args: A): Promise<Awaited<R> | NoValue>;
@@ -64,8 +68,42 @@ function nameFor(fn: Function, context: unknown): string {
   return typeof contextName === 'string' ? contextName : fn.name;
 }
 
+/**
+ * Who `refresh` runs the function against. Calling `obj.method.refresh(...)` makes `this` the
+ * wrapper, not `obj`, so an instance method needs `.call(obj, ...)`; a static method's class is
+ * captured when the class is defined; a plain function gets no `this`.
+ */
+interface Receiver {
+  resolve(thisArg: unknown, wrapper: Function, method: string): unknown;
+}
+
+function receiverFor(context: unknown, fn: Function, decorator: string): Receiver {
+  if (context === undefined || context === null) return { resolve: (thisArg, wrapper) => (thisArg === wrapper ? undefined : thisArg) };
+  const method = context as Partial<ClassMethodDecoratorContext>;
+  if (method.kind !== 'method') {
+    throw new TypeError(`${decorator} decorates functions and methods; got a ${String(method.kind)} (${String(method.name)}).`);
+  }
+  let owner: unknown;
+  if (method.static === true) {
+    method.addInitializer?.(function captureClass(this: unknown) {
+      owner = this;
+    });
+  }
+  const name = nameFor(fn, context);
+  return {
+    resolve(thisArg, wrapper, operation) {
+      if (thisArg !== undefined && thisArg !== wrapper) return thisArg;
+      if (method.static === true) return owner;
+      throw new TypeError(
+        `${name}.${operation}() needs the instance to run the method on; call ${name}.${operation}.call(instance, ...args).`,
+      );
+    },
+  };
+}
+
 export function cacheOnArguments<R0 = unknown>(region: CacheRegion, options: CacheOnArgumentsOptions<R0> = {}): CacheOnArgumentsDecorator<R0> {
   const decorate = (fn: (...args: unknown[]) => unknown, context?: unknown): unknown => {
+    const receiver = receiverFor(context, fn, 'cacheOnArguments');
     const generator = options.functionKeyGenerator ?? region.functionKeyGenerator;
     const keyFor = generator(options.namespace, { name: nameFor(fn, context) }, options.toStr);
     let async = options.sync === false || (options.sync === undefined && isAsyncFunction(fn));
@@ -75,7 +113,13 @@ export function cacheOnArguments<R0 = unknown>(region: CacheRegion, options: Cac
       const key = keyFor(...args);
       const callOptions = { expirationTime: expirationOf(options.expirationTime), shouldCacheFn };
       const creator = (): unknown => fn.apply(this, args);
-      if (async || (options.sync === undefined && !region.supportsSync)) return region.getOrCreate(key, creator, callOptions);
+      if (async || options.sync === false) return region.getOrCreate(key, creator, callOptions);
+      if (options.sync === undefined && !region.supportsSync) {
+        // A function that would answer synchronously must not hand back a rejected promise for
+        // a region without a backend: reading `backend` throws RegionNotConfigured here.
+        if (!region.isConfigured) void region.backend;
+        return region.getOrCreate(key, creator, callOptions);
+      }
       if (options.sync === true) return region.getOrCreateSync(key, creator, callOptions);
       try {
         return region.getOrCreateSyncOrPromise(key, creator, callOptions);
@@ -91,8 +135,8 @@ export function cacheOnArguments<R0 = unknown>(region: CacheRegion, options: Cac
     return Object.assign(cached, {
       invalidate: (...args: unknown[]) => region.delete(keyFor(...args)),
       set: (value: unknown, ...args: unknown[]) => region.set(keyFor(...args), value),
-      refresh: async (...args: unknown[]) => {
-        const value = await fn(...args);
+      refresh: async function refresh(this: unknown, ...args: unknown[]) {
+        const value = await fn.apply(receiver.resolve(this, cached, 'refresh'), args);
         await region.set(keyFor(...args), value);
         return value;
       },
@@ -154,6 +198,7 @@ export function cacheMultiOnArguments<K, V>(
   options: CacheMultiOnArgumentsOptions<V> = {},
   context?: unknown,
 ): CachedMultiFunction<K, V, unknown> {
+  const receiver = receiverFor(context, fn, 'cacheMultiOnArguments');
   const generator = options.functionMultiKeyGenerator ?? region.functionMultiKeyGenerator;
   const keysFor = generator(options.namespace, { name: nameFor(fn, context) }, options.toStr) as (...args: K[]) => string[];
   const asDict = options.asDict === true;
@@ -162,9 +207,17 @@ export function cacheMultiOnArguments<K, V>(
     ? (value: V | NoValue) => value !== NO_VALUE && (userShouldCache === undefined || userShouldCache(value as V))
     : (userShouldCache as ((value: V | NoValue) => boolean) | undefined);
 
-  const toResult = (args: K[], values: Array<V | NoValue>, returnedMap: boolean): unknown => {
+  // Whether the function answers with a Map (else a plain object), learnt from its results so a
+  // call served entirely from the cache answers in the same shape. Until the function has run in
+  // this process, a plain object.
+  let returnsMap = false;
+  const learnShape = (result: unknown): void => {
+    returnsMap = result instanceof Map;
+  };
+
+  const toResult = (args: K[], values: Array<V | NoValue>): unknown => {
     if (!asDict) return values;
-    if (returnedMap) return new Map(args.flatMap((arg, index) => (values[index] === NO_VALUE ? [] : [[arg, values[index] as V] as const])));
+    if (returnsMap) return new Map(args.flatMap((arg, index) => (values[index] === NO_VALUE ? [] : [[arg, values[index] as V] as const])));
     const out: Record<string, V> = {};
     args.forEach((arg, index) => {
       if (values[index] !== NO_VALUE) out[String(arg)] = values[index] as V;
@@ -175,19 +228,18 @@ export function cacheMultiOnArguments<K, V>(
   async function cached(this: unknown, ...args: K[]): Promise<unknown> {
     const keys = keysFor(...args);
     const argOfKey = new Map(keys.map((key, index) => [key, args[index] as K]));
-    let returnedMap = false;
     const creator = async (keysToCreate: string[]): Promise<Array<V | NoValue>> => {
       const subset = keysToCreate.map((key) => argOfKey.get(key) as K);
       const result = await fn.apply(this, subset);
       if (!asDict) return result as V[];
-      returnedMap = result instanceof Map;
+      learnShape(result);
       return subset.map((arg) => lookup(result as Mapping<K, V>, arg));
     };
     const values = await region.getOrCreateMulti<V | NoValue>(keys, creator, {
       expirationTime: expirationOf(options.expirationTime),
       ...(shouldCacheFn === undefined ? {} : { shouldCacheFn }),
     });
-    return toResult(args, values, returnedMap);
+    return toResult(args, values);
   }
 
   return Object.assign(cached, {
@@ -197,12 +249,13 @@ export function cacheMultiOnArguments<K, V>(
       const keys = keysFor(...entries.map(([arg]) => arg));
       return region.setMulti(new Map(entries.map(([, value], index) => [keys[index]!, value])));
     },
-    refresh: async (...args: K[]) => {
+    refresh: async function refresh(this: unknown, ...args: K[]) {
       const keys = keysFor(...args);
-      const result = await fn(...args);
+      const result = await fn.apply(receiver.resolve(this, cached, 'refresh'), args);
+      if (asDict) learnShape(result);
       const values = asDict ? args.map((arg) => lookup(result as Mapping<K, V>, arg)) : (result as V[]);
       await region.setMulti(new Map(keys.flatMap((key, index) => (values[index] === NO_VALUE ? [] : [[key, values[index]] as const]))));
-      return toResult(args, values, result instanceof Map);
+      return toResult(args, values);
     },
     get: (...args: K[]) => region.getMulti<V>(keysFor(...args), { expirationTime: expirationOf(options.expirationTime) }),
     original: fn,
