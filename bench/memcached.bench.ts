@@ -66,6 +66,32 @@ const concurrent = await medianOfRounds(
   IN_FLIGHT,
 );
 
+// ---- client CPU per operation: steadier than ops/s on a loaded machine, because it does not
+// count time spent waiting for the server or for other processes.
+async function cpuMicrosPerOperation(batch: () => Promise<unknown>): Promise<number> {
+  const batches = 200;
+  const started = process.cpuUsage();
+  for (let index = 0; index < batches; index++) await batch();
+  const used = process.cpuUsage(started);
+  return (used.user + used.system) / (batches * IN_FLIGHT);
+}
+const cpuCases: Array<[string, () => Promise<unknown>]> = [
+  ['raw memjs get', rawBatch],
+  ['backend get', backendBatch],
+  ['region get', regionBatch],
+  ['region getOrCreate (hit)', getOrCreateBatch],
+];
+const cpuSamples = new Map<string, number[]>(cpuCases.map(([name]) => [name, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  for (const [name, batch] of cpuCases) cpuSamples.get(name)!.push(await cpuMicrosPerOperation(batch));
+}
+const cpuMedian = (name: string) => cpuSamples.get(name)!.sort((a, b) => a - b)[Math.floor(ROUNDS / 2)]!;
+const cpuNote =
+  `Client CPU per get at ${IN_FLIGHT} in flight (median of ${ROUNDS} rounds of 200 batches; µs, lower is better): ` +
+  cpuCases.map(([name]) => `${name} ${cpuMedian(name).toFixed(1)}`).join(', ') +
+  `; as a throughput ratio (memjs CPU / ours): backend ${(cpuMedian('raw memjs get') / cpuMedian('backend get')).toFixed(2)}×, ` +
+  `region get ${(cpuMedian('raw memjs get') / cpuMedian('region get')).toFixed(2)}×, getOrCreate hit ${(cpuMedian('raw memjs get') / cpuMedian('region getOrCreate (hit)')).toFixed(2)}×.`;
+
 // ---- round trips per regeneration, from memcached's counters
 type Counters = Record<'cmd_get' | 'cmd_set' | 'cmd_touch' | 'delete_hits' | 'delete_misses', number>;
 function counters(): Promise<Counters> {
@@ -114,6 +140,7 @@ writeResults(
     `Each case ran ${ROUNDS} rounds of 1 s, interleaved with the others, on a shared 2-core machine; the table shows medians and ± is half the min–max spread.`,
     `"${IN_FLIGHT} in flight": each sample issues ${IN_FLIGHT} gets and awaits them all; ops/s = batches/s × ${IN_FLIGHT}.`,
     'raw memjs get: memjs promise API on the stored (prefixed) key; the backend adds key safety, the operation deadline and NO_VALUE; the region adds msgpack decoding and the freshness check.',
+    cpuNote,
     `Round trips per call, from the server's stats counters (mean of 200 calls): ${cold}; ${stale}; ${hit}.`,
     'Of a regeneration, the lock costs 1 round trip to acquire (add) and 2 to release (get, then delete only if the token is still ours: memcached has no compare-and-delete).',
   ],

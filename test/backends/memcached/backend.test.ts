@@ -4,7 +4,8 @@ import { readHeader } from '../../../src/serialization/index.js';
 import { isNoValue, NO_VALUE } from '../../../src/values.js';
 import { ITEM_OVERHEAD_BYTES, MemcachedBackend } from '../../../src/backends/memcached/index.js';
 import { startMemcached } from '../../support/servers.js';
-import { BackendPool, envelope, rawClient, sleep, text } from './support.js';
+import { makeRegion } from '../../../src/index.js';
+import { BackendPool, envelope, rawClient, sharedServers, sleep, text, uniquePrefix } from './support.js';
 
 describe('memcached backend: storage', () => {
   const pool = new BackendPool();
@@ -72,13 +73,23 @@ describe('memcached backend: storage', () => {
     // With a never-expiring region (or none known) entries stay until memcached's LRU evicts them.
     const keeper = pool.create();
     keeper.useRegionOptions({ expirationTimeMs: Number.POSITIVE_INFINITY, lockTimeoutMs: 1000 });
-    await Promise.all([explicit.set('k', envelope('v')), derived.set('k', envelope('v')), keeper.set('k', envelope('v'))]);
+    // Through a region, which tells the backend its expiration time when it is configured.
+    const region = makeRegion({ name: 'ttl' }).configure('memcached', {
+      expirationTime: 1000,
+      arguments: { servers: sharedServers(), prefix: uniquePrefix('ttl-region'), memcachedExpireGrace: '1s' },
+    });
+    const regionBackend = region.actualBackend as MemcachedBackend;
+    expect(regionBackend.storeTtlMs).to.equal(2000);
+    await Promise.all([explicit.set('k', envelope('v')), derived.set('k', envelope('v')), keeper.set('k', envelope('v')), region.set('k', 'v')]);
+    expect((await raw.get(regionBackend.memcachedKey('k'))).value).to.not.equal(null);
     expect(isNoValue(await explicit.get('k'))).to.equal(false);
     expect(isNoValue(await derived.get('k'))).to.equal(false);
     await sleep(3200);
     expect(await explicit.get('k')).to.equal(NO_VALUE);
     expect(await derived.get('k')).to.equal(NO_VALUE);
     expect(isNoValue(await keeper.get('k'))).to.equal(false);
+    expect((await raw.get(regionBackend.memcachedKey('k'))).value).to.equal(null);
+    await region.close();
   });
 
   describe('item size limit', () => {
