@@ -25,16 +25,21 @@ export function resultOf<T>(worker: Worker): Promise<T> {
   });
 }
 
-/** Waits for a message matching `predicate`. */
+/** Waits for a message matching `predicate`; rejects if the worker fails first. */
 export function messageFrom<T>(worker: Worker, predicate: (message: T) => boolean = () => true): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const onMessage = (message: T): void => {
       if (!predicate(message)) return;
       worker.off('message', onMessage);
+      worker.off('error', onError);
       resolve(message);
     };
+    const onError = (error: unknown): void => {
+      worker.off('message', onMessage);
+      reject(error);
+    };
     worker.on('message', onMessage);
-    worker.once('error', reject);
+    worker.once('error', onError);
   });
 }
 
