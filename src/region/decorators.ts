@@ -128,6 +128,8 @@ export function cacheOnArguments<R0 = unknown>(region: CacheRegion, options: Cac
         // The function is async after all: from now on take the async path, and let this
         // call's promise be the creation instead of calling the function a second time.
         async = true;
+        // Should this call join a creation already under way, that promise is never awaited here.
+        Promise.resolve(error.promise).catch(() => {});
         return region.getOrCreate(key, () => error.promise, callOptions);
       }
     }
@@ -161,7 +163,9 @@ export interface CacheMultiOnArgumentsOptions<V> {
   functionMultiKeyGenerator?: FunctionMultiKeyGenerator;
   /**
    * The function returns a `Map` or plain object keyed by argument instead of an array; arguments
-   * it leaves out are not cached and are left out of the result. Default `false`.
+   * it leaves out are not cached and are left out of the result. The wrapper answers in the shape
+   * the function last returned, also when every value comes from the cache (a plain object until
+   * the function has run in this process). Default `false`.
    */
   asDict?: boolean;
 }
@@ -175,7 +179,7 @@ export interface CachedMultiFunction<K, V, Out> {
   invalidate(...args: K[]): Promise<void>;
   /** Stores values keyed by argument without calling the function. */
   set(mapping: Mapping<K, V>): Promise<void>;
-  /** Calls the function now for these arguments, stores and returns the results. */
+  /** Calls the function now for these arguments, stores and returns the results (methods: as for `CachedFunction.refresh`). */
   refresh(...args: K[]): Promise<Out>;
   /** The cached values, aligned with the arguments, `NO_VALUE` where missing. */
   get(...args: K[]): Promise<Array<V | NoValue>>;

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import fc from 'fast-check';
 import {
   kwargFunctionKeyGenerator,
   makeRegion,
@@ -502,6 +503,13 @@ describe('cacheOnArguments', () => {
       expect(Inner.generate(5)).to.equal(15);
     });
 
+    it('refuses to decorate anything but a method, naming it', () => {
+      const region = makeRegion().configure('memory');
+      const getterContext = { kind: 'getter', name: 'total', static: false, private: false } as unknown as ClassMethodDecoratorContext;
+      const decorate = region.cacheOnArguments() as unknown as (fn: () => number, context: ClassMethodDecoratorContext) => unknown;
+      expect(() => decorate(() => 1, getterContext)).to.throw(TypeError, /getter \(total\)/);
+    });
+
     it('multi-argument methods keep `this` too', async () => {
       const region = makeRegion().configure('memory');
       class Catalog {
@@ -517,6 +525,9 @@ describe('cacheOnArguments', () => {
       expect(await catalog.names(2, 1)).to.deep.equal(['item-2', 'item-1']);
       expect(await catalog.names(1, 3)).to.deep.equal(['item-1', 'item-3']);
       expect(catalog.calls).to.deep.equal([[1, 2], [3]]);
+      const names = catalog.names as unknown as CachedMultiFunction<number, string, string[]>;
+      expect(await names.refresh.call(new Catalog('new-'), 1)).to.deep.equal(['new-1']);
+      expect(await catalog.names(1, 2)).to.deep.equal(['new-1', 'item-2']);
     });
   });
 });
@@ -706,6 +717,27 @@ describe('cacheMultiOnArguments', () => {
       expect(await made(2, 8)).to.deep.equal({ 2: '2 1', 8: '8 2' });
       expect(await made(2, 8)).to.deep.equal({ 2: '2 1', 8: '8 3' });
     });
+  });
+
+  it('over any sequence of calls: results align with the arguments and each argument is created once (property)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(fc.integer({ min: -20, max: 120 }), { maxLength: 8 }), { minLength: 1, maxLength: 6 }), async (calls) => {
+        const region = makeRegion().configure('memory');
+        const received: number[][] = [];
+        const label = region.cacheMultiOnArguments<string>()(function label(...args: number[]) {
+          received.push(args);
+          return args.map((arg) => `#${arg}`);
+        });
+        for (const args of calls) expect(await label(...args)).to.deep.equal(args.map((arg) => `#${arg}`));
+        const created = received.flat();
+        expect(new Set(created).size).to.equal(created.length);
+        expect(new Set(created)).to.deep.equal(new Set(calls.flat()));
+        for (const batch of received) {
+          expect(batch).to.deep.equal([...batch].sort((a, b) => (`label|${a}` < `label|${b}` ? -1 : 1)));
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 
   it('the multi wrapper exposes the undecorated function', () => {
