@@ -67,13 +67,15 @@ export class RedisMutex implements CacheMutex {
   }
 
   /**
-   * Takes the lock. With `wait` false tries once; else waits up to `timeoutMs` (default: the
-   * region's lock timeout, else three leases) and resolves false when the time ran out. Throws
+   * Takes the lock. With `wait` false tries once; else waits up to `timeoutMs` (when missing or
+   * infinite: the region's lock timeout if finite, else three leases) and resolves false when the
+   * time ran out. Throws
    * `BackendUnavailableError` when Redis cannot be reached.
    */
   async acquire(wait = true, timeoutMs?: number): Promise<boolean> {
     if (this.holding) return false;
-    const waitMs = timeoutMs ?? this.context.defaultWaitMs();
+    // A wait is always bounded: no timeout, or an infinite one, means the default bound.
+    const waitMs = timeoutMs !== undefined && Number.isFinite(timeoutMs) ? timeoutMs : this.context.defaultWaitMs();
     const deadline = Date.now() + waitMs;
     const token = randomUUID();
     let lockTtl = await this.attempt(token);
