@@ -2,14 +2,14 @@
 // events reach the region's listeners.
 import { expect } from 'chai';
 import type { Redis } from 'ioredis';
-import { makeRegion, type CacheRegion } from '../../../src/index.js';
+import { makeRegion, type CacheRegion, type Duration } from '../../../src/index.js';
 import { eventually, rawClient, sharedRedisUrl, uniquePrefix } from './support.js';
 
 describe('redis backend under a region', function () {
   this.timeout(20_000);
   let raw: Redis;
   const open: CacheRegion[] = [];
-  function make(prefix: string, expirationTime: string, args: Record<string, unknown> = {}): CacheRegion {
+  function make(prefix: string, expirationTime: Duration, args: Record<string, unknown> = {}): CacheRegion {
     const region = makeRegion({ name: 'redis-region' }).configure('redis', { expirationTime, arguments: { url: sharedRedisUrl(), prefix, ...args } });
     open.push(region);
     return region;
