@@ -47,8 +47,18 @@ export function describe(value: unknown): string {
   return String(value);
 }
 
-/** The wall clock, in epoch milliseconds. */
-export const now: () => number = Date.now;
+let lastStamp = 0;
+
+/**
+ * The wall clock in epoch milliseconds, strictly increasing within this thread (a microsecond is
+ * added when the millisecond has not changed), so that a value written right after
+ * `invalidate()` is never taken for one written before it.
+ */
+export function now(): number {
+  const wall = Date.now();
+  lastStamp = wall > lastStamp ? wall : lastStamp + 0.001;
+  return lastStamp;
+}
 
 // Reading the clock costs as much as a whole cache hit, so freshness checks read a cached value:
 // a timer clears it every millisecond, and so does every 32nd read, so that a synchronous loop

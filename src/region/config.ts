@@ -30,6 +30,7 @@ export interface RegionConfigSection {
   lockTimeout: unknown;
   onLockTimeout: unknown;
   backgroundRefresh: unknown;
+  failOpen: unknown;
   arguments: Record<string, unknown>;
 }
 
@@ -53,6 +54,7 @@ export function readConfigSection(config: Readonly<Record<string, unknown>>, pre
     lockTimeout: read('lock_timeout'),
     onLockTimeout: read('on_lock_timeout'),
     backgroundRefresh: read('background_refresh'),
+    failOpen: read('fail_open'),
     arguments: args,
   };
 }

@@ -115,6 +115,7 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
   private syncCapable = false;
   private localLocks = new LocalMutexRegistry();
   private readonly inflight = new Map<string, Promise<unknown>>();
+  private configureGeneration = 0;
 
   constructor(options: RegionOptions = {}) {
     super();
@@ -154,6 +155,8 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     }
     if (typeof backend === 'object' && backend !== null && typeof backend.get === 'function') {
       if (options.arguments !== undefined) throw new ValidationError('arguments are for backends given by name; this backend is already constructed.');
+      ++this.configureGeneration;
+      this.loading = undefined;
       this.install(registeredNameOf(backend) ?? backend.constructor.name, backend, proxies, policy, failOpen, invalidator);
       return this;
     }
@@ -162,11 +165,16 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     const install = (backendClass: CacheBackendClass): void => {
       this.install(backend, new backendClass({ ...args }), proxies, policy, failOpen, invalidator);
     };
+    const generation = ++this.configureGeneration;
     if (isBackendClass(found)) {
+      this.loading = undefined;
       install(found);
     } else {
       this.backendName = backend;
-      const loading = resolveLoader(backend, found).then(install);
+      const loading = resolveLoader(backend, found).then((backendClass) => {
+        // A later configure() replaced this one while the module loaded.
+        if (generation === this.configureGeneration) install(backendClass);
+      });
       this.loading = loading;
       loading.then(
         () => {
@@ -181,7 +189,7 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
   /**
    * Configures from a flat object such as an INI section: `<prefix>backend`,
    * `<prefix>expiration_time`, `<prefix>arguments.<name>` (also `lock_timeout`,
-   * `on_lock_timeout`, `background_refresh`, `replace_existing_backend`). Strings are coerced:
+   * `on_lock_timeout`, `background_refresh`, `fail_open`, `replace_existing_backend`). Strings are coerced:
    * integers, floats, `true`/`false`, `None`/`null`.
    */
   configureFromConfig(config: Readonly<Record<string, unknown>>, prefix: string): this {
@@ -194,6 +202,7 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     if (section.lockTimeout !== null && section.lockTimeout !== undefined) options.lockTimeout = section.lockTimeout as ConfigureOptions['lockTimeout'];
     if (section.onLockTimeout !== null && section.onLockTimeout !== undefined) options.onLockTimeout = section.onLockTimeout as ConfigureOptions['onLockTimeout'];
     if (section.backgroundRefresh !== null && section.backgroundRefresh !== undefined) options.backgroundRefresh = section.backgroundRefresh as boolean;
+    if (section.failOpen !== null && section.failOpen !== undefined) options.failOpen = section.failOpen as boolean;
     if (section.replaceExistingBackend !== null && section.replaceExistingBackend !== undefined) {
       options.replaceExistingBackend = section.replaceExistingBackend as boolean;
     }
@@ -260,6 +269,7 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
   wrap(proxy: ProxyBackend | (new () => ProxyBackend)): this {
     const instance = toProxy(proxy);
     this.outer = instance.wrap(this.requireBackend());
+    this.syncCapable = supportsSync(this.outer);
     return this;
   }
 

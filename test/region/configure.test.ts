@@ -436,7 +436,7 @@ describe('region configuration', () => {
 
     // Pending a fix in src/region/region.ts: a synchronous replacement made while an async loader
     // is still running is later overwritten by that loader's install.
-    it.skip('a replacement configured while an async loader runs is not overwritten when the loader finishes', async () => {
+    it('a replacement configured while an async loader runs is not overwritten when the loader finishes', async () => {
       const name = uniqueName('slow');
       registerBackend(name, async () => {
         await new Promise((resolve) => setTimeout(resolve, 20));

@@ -139,3 +139,16 @@ describe('invalidation details', () => {
     expect(await region.get('k')).to.equal('after');
   });
 });
+
+describe('invalidation within one millisecond', () => {
+  it('a value written just before invalidate() is invalid, one written just after is valid', () => {
+    for (let i = 0; i < 200; i++) {
+      const region = makeRegion().configure('memory');
+      region.setSync('before', i);
+      region.invalidate();
+      region.setSync('after', i);
+      expect(region.getSync('before')).to.equal(NO_VALUE);
+      expect(region.getSync('after')).to.equal(i);
+    }
+  });
+});
