@@ -1,6 +1,7 @@
 import memjs from 'memjs';
 import { BackendUnavailableError, DogpileCacheError } from '../../errors.js';
 import { NO_VALUE, type NoValue } from '../../values.js';
+import { DeadlineQueue } from './deadlines.js';
 import type { ResolvedMemcachedOptions } from './options.js';
 
 /** memcached answered, but refused the operation (a bad key, a value over its item limit, …). */
@@ -33,12 +34,14 @@ type Callback<T> = (error: Error | string | null, result: T) => void;
 export class MemcachedConnection {
   private readonly client: memjs.Client;
   private readonly operationTimeoutMs: number;
+  private readonly deadlines: DeadlineQueue;
   private closed = false;
   private inFlight = 0;
   private drained: (() => void) | undefined;
 
   constructor(options: ResolvedMemcachedOptions) {
     this.operationTimeoutMs = options.operationTimeoutMs;
+    this.deadlines = new DeadlineQueue(options.operationTimeoutMs);
     this.client = memjs.Client.create(options.servers.join(','), {
       timeout: options.timeoutMs / 1000,
       conntimeout: options.connectTimeoutMs / 1000,
@@ -101,10 +104,7 @@ export class MemcachedConnection {
     }
     this.inFlight++;
     return new Promise<T>((resolve, reject) => {
-      let settled = false;
-      const deadline = setTimeout(() => {
-        if (settled) return;
-        settled = true;
+      const pending = this.deadlines.start(() => {
         this.settle();
         // memjs has lost this request; start the server's connection afresh for the next ones.
         this.client.server(key)?.error(new Error(`no answer within ${this.operationTimeoutMs} ms`));
@@ -114,11 +114,10 @@ export class MemcachedConnection {
               `(operationTimeout); check that ${this.serverFor(key)} is up and reachable.`,
           ),
         );
-      }, this.operationTimeoutMs);
+      });
       start((error, result) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(deadline);
+        if (pending.settled) return;
+        this.deadlines.settle(pending);
         this.settle();
         if (error) reject(this.translate(operation, key, error));
         else resolve(result);
