@@ -9,7 +9,8 @@ registerBackend('memory', MemoryBackend);
 registerBackend('memory-serialized', MemorySerializedBackend);
 import { SharedMemoryBackend } from './shared-memory/index.js';
 registerBackend('shared-memory', SharedMemoryBackend);
-// register: file
+import { FileBackend } from './file/index.js';
+registerBackend('file', FileBackend);
 // Imported statically: a lazy import() from CommonJS could load a second copy of the
 // shared modules.
 import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from './redis/index.js';

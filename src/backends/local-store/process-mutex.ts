@@ -5,7 +5,7 @@
 // thread without a round trip through the store.
 import type { BackendEvent, SyncCacheMutex } from '../api.js';
 import { Backoff } from './backoff.js';
-import { isStale, type StalenessPolicy } from './lock-staleness.js';
+import type { StalenessPolicy } from './lock-staleness.js';
 import { newLockToken, ownRecord, type LockRecord } from './lock-record.js';
 import { sleepSync } from './sleep-sync.js';
 import type { GateTicket, ThreadGate } from './thread-gate.js';
@@ -22,8 +22,8 @@ export interface LockStore {
   renew(key: string, record: LockRecord): boolean;
   /** Removes the record if it has `token`; false when it is not ours any more (left alone). */
   release(key: string, token: string): boolean;
-  /** The record there now, stale or not; `undefined` when none. */
-  read(key: string): LockRecord | undefined;
+  /** Whether a live (not stale) lock is held on `key` by anyone, looking past read snapshots. */
+  isHeld(key: string, policy: StalenessPolicy): boolean;
 }
 
 export interface ProcessLockSettings extends StalenessPolicy {
@@ -71,9 +71,7 @@ export class ProcessLocks {
 
   /** Whether anyone (this thread or another thread or process) holds a live lock on `key`. */
   isLocked(key: string): boolean {
-    if (this.holders.has(key)) return true;
-    const record = this.store.read(key);
-    return record !== undefined && !isStale(record, Date.now(), this.settings);
+    return this.holders.has(key) || this.store.isHeld(key, this.settings);
   }
 
   /** Releases every lock held through this instance; later acquisitions answer false. */
