@@ -1,0 +1,5 @@
+import { crossProcessSuite } from '../local-store/cross-process-suite.js';
+import { freshDir, removeTempDirs } from './support.js';
+
+after(removeTempDirs);
+crossProcessSuite({ backend: 'file', arguments: () => ({ directory: freshDir() }) });
