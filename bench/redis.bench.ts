@@ -28,7 +28,7 @@ const creator = () => VALUE;
  * The machine is shared and noisy: each case runs in several rounds, interleaved with the other
  * cases, and the table keeps the median per case; "±" is half the spread over the rounds, in %.
  */
-const ROUNDS = 7;
+const ROUNDS = 3;
 async function interleavedMedians(title: string, cases: BenchCase[], scale = 1): Promise<BenchTable> {
   const byCase = new Map<string, number[]>(cases.map(({ name }) => [name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
@@ -44,19 +44,19 @@ async function interleavedMedians(title: string, cases: BenchCase[], scale = 1):
 }
 
 // Each measured function is its own closure with its own loop.
-const oneAtATime = await interleavedMedians('one at a time (ops/s)', [
+const rawBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => raw.get(storedKey)));
+const rawBufferBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => raw.getBuffer(storedKey)));
+const backendBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => backend.get(KEY)));
+const regionBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => region.getOrCreate(KEY, creator)));
+
+const oneAtATime = await interleavedMedians('benchmark.js, one at a time (ops/s)', [
   { name: 'raw ioredis GET', async: true, fn: () => raw.get(storedKey) },
   { name: 'raw ioredis getBuffer', async: true, fn: () => raw.getBuffer(storedKey) },
   { name: 'backend get', async: true, fn: () => backend.get(KEY) },
   { name: 'region getOrCreate (hit)', async: true, fn: () => region.getOrCreate(KEY, creator) },
 ]);
-
-const rawBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => raw.get(storedKey)));
-const rawBufferBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => raw.getBuffer(storedKey)));
-const backendBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => backend.get(KEY)));
-const regionBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => region.getOrCreate(KEY, creator)));
 const concurrent = await interleavedMedians(
-  `${IN_FLIGHT} in flight (reads/s)`,
+  `benchmark.js, ${IN_FLIGHT} in flight (reads/s)`,
   [
     { name: 'raw ioredis GET', async: true, fn: rawBatch },
     { name: 'raw ioredis getBuffer', async: true, fn: rawBufferBatch },
@@ -65,6 +65,81 @@ const concurrent = await interleavedMedians(
   ],
   IN_FLIGHT,
 );
+
+/**
+ * Paired measurement for the ratios: short timed blocks of each case, taken in rotating order one
+ * after the other, many times over. Noise from other processes on the machine then falls on every
+ * case alike, which a sequence of separate benchmark.js runs cannot promise. Each block function
+ * has its own loop.
+ */
+interface BlockCase {
+  name: string;
+  /** Runs the case `count` times; returns how many reads that was. */
+  block: (count: number) => Promise<number>;
+  count: number;
+}
+async function pairedBlocks(title: string, cases: BlockCase[], blocks = 150): Promise<BenchTable> {
+  const spent = cases.map(() => 0);
+  const reads = cases.map(() => 0);
+  const rates: number[][] = cases.map(() => []);
+  for (const benchCase of cases) await benchCase.block(benchCase.count); // warm-up
+  for (let round = 0; round < blocks; round++) {
+    for (let offset = 0; offset < cases.length; offset++) {
+      const index = (round + offset) % cases.length;
+      const started = process.hrtime.bigint();
+      const done = await cases[index]!.block(cases[index]!.count);
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      spent[index]! += seconds;
+      reads[index]! += done;
+      rates[index]!.push(done / seconds);
+    }
+  }
+  const rows: BenchRow[] = cases.map(({ name }, index) => {
+    const sorted = rates[index]!.sort((a, b) => a - b);
+    const quartile = (q: number) => sorted[Math.floor(q * (sorted.length - 1))]!;
+    const hz = reads[index]! / spent[index]!;
+    return { name, hz, rme: ((quartile(0.75) - quartile(0.25)) / 2 / hz) * 100, samples: sorted.length };
+  });
+  const table = { title, rows };
+  for (const row of rows) console.log(`  ${title}: ${row.name} ${Math.round(row.hz)}/s`);
+  return table;
+}
+
+async function rawGetBlock(count: number): Promise<number> {
+  for (let i = 0; i < count; i++) await raw.get(storedKey);
+  return count;
+}
+async function backendGetBlock(count: number): Promise<number> {
+  for (let i = 0; i < count; i++) await backend.get(KEY);
+  return count;
+}
+async function regionHitBlock(count: number): Promise<number> {
+  for (let i = 0; i < count; i++) await region.getOrCreate(KEY, creator);
+  return count;
+}
+async function rawGetConcurrentBlock(count: number): Promise<number> {
+  for (let i = 0; i < count; i++) await rawBatch();
+  return count * IN_FLIGHT;
+}
+async function backendGetConcurrentBlock(count: number): Promise<number> {
+  for (let i = 0; i < count; i++) await backendBatch();
+  return count * IN_FLIGHT;
+}
+async function regionHitConcurrentBlock(count: number): Promise<number> {
+  for (let i = 0; i < count; i++) await regionBatch();
+  return count * IN_FLIGHT;
+}
+
+const pairedOne = await pairedBlocks('paired blocks, one at a time (reads/s)', [
+  { name: 'raw ioredis GET', block: rawGetBlock, count: 100 },
+  { name: 'backend get', block: backendGetBlock, count: 100 },
+  { name: 'region getOrCreate (hit)', block: regionHitBlock, count: 100 },
+]);
+const pairedConcurrent = await pairedBlocks(`paired blocks, ${IN_FLIGHT} in flight (reads/s)`, [
+  { name: 'raw ioredis GET', block: rawGetConcurrentBlock, count: 10 },
+  { name: 'backend get', block: backendGetConcurrentBlock, count: 10 },
+  { name: 'region getOrCreate (hit)', block: regionHitConcurrentBlock, count: 10 },
+]);
 
 let lockCounter = 0;
 const lockPair = async () => {
@@ -109,6 +184,7 @@ function describeRun(commands: string[]): string {
 }
 
 const notes = [
+  'Ratios come from the "paired blocks" tables: timed blocks of each case (100 reads, or 10 batches of 100) in rotating order, 150 times over, so that noise from other processes falls on every case alike; "±" there is half the interquartile range of the block rates. The benchmark.js tables (median of 3 interleaved rounds, "±" half the spread) are for reference.',
   `Values are msgpack envelopes of ${valueBytes} bytes. Redis ${server.url} is a local redis-server on loopback; every client auto-pipelines.`,
   `The "${IN_FLIGHT} in flight" rows are reads per second (batches of ${IN_FLIGHT} × ${IN_FLIGHT}).`,
   `"raw ioredis GET" is the baseline the target refers to; "raw ioredis getBuffer" shows what the Buffer reply itself costs.`,
@@ -119,12 +195,12 @@ const notes = [
 writeResults(
   'redis.md',
   'Redis backend vs raw ioredis',
-  [oneAtATime, concurrent, locks],
+  [pairedOne, pairedConcurrent, oneAtATime, concurrent, locks],
   [
-    { name: 'backend get / raw GET, one at a time', table: oneAtATime, ours: 'backend get', baseline: 'raw ioredis GET', target: 0.8 },
-    { name: 'region getOrCreate hit / raw GET, one at a time', table: oneAtATime, ours: 'region getOrCreate (hit)', baseline: 'raw ioredis GET', target: 0.8 },
-    { name: `backend get / raw GET, ${IN_FLIGHT} in flight`, table: concurrent, ours: 'backend get', baseline: 'raw ioredis GET', target: 0.8 },
-    { name: `region getOrCreate hit / raw GET, ${IN_FLIGHT} in flight`, table: concurrent, ours: 'region getOrCreate (hit)', baseline: 'raw ioredis GET', target: 0.8 },
+    { name: 'backend get / raw GET, one at a time', table: pairedOne, ours: 'backend get', baseline: 'raw ioredis GET', target: 0.8 },
+    { name: 'region getOrCreate hit / raw GET, one at a time', table: pairedOne, ours: 'region getOrCreate (hit)', baseline: 'raw ioredis GET', target: 0.8 },
+    { name: `backend get / raw GET, ${IN_FLIGHT} in flight`, table: pairedConcurrent, ours: 'backend get', baseline: 'raw ioredis GET', target: 0.8 },
+    { name: `region getOrCreate hit / raw GET, ${IN_FLIGHT} in flight`, table: pairedConcurrent, ours: 'region getOrCreate (hit)', baseline: 'raw ioredis GET', target: 0.8 },
   ],
   notes,
 );
