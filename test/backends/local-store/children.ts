@@ -24,10 +24,19 @@ export class ScenarioChild {
     });
   }
 
-  static async start(backend: string, args: Record<string, unknown>): Promise<ScenarioChild> {
-    const child = new ScenarioChild(fork(CHILD, [backend, JSON.stringify(args)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  static async start(): Promise<ScenarioChild> {
+    const child = new ScenarioChild(fork(CHILD, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
     await child.next('started');
     return child;
+  }
+
+  get alive(): boolean {
+    return this.process.exitCode === null && this.process.signalCode === null;
+  }
+
+  /** Starts a scenario over `backend` with `args`. */
+  run(backend: string, args: Record<string, unknown>, scenario: Record<string, unknown>): void {
+    this.send({ backend, args, scenario });
   }
 
   get pid(): number {
@@ -60,7 +69,21 @@ export class ScenarioChild {
   }
 }
 
-/** Kills whatever is still running (after-hook cleanup). */
-export async function killAll(children: ScenarioChild[]): Promise<void> {
-  await Promise.all(children.splice(0).map((child) => child.kill()));
+/**
+ * Children started once and reused by every test of a suite (starting a TypeScript child takes a
+ * second or more). `take(n)` tops the pool up, replacing killed children.
+ */
+export class ChildPool {
+  private readonly children: ScenarioChild[] = [];
+
+  async take(count: number): Promise<ScenarioChild[]> {
+    for (let i = this.children.length - 1; i >= 0; i--) if (!this.children[i]!.alive) this.children.splice(i, 1);
+    const missing = count - this.children.length;
+    if (missing > 0) this.children.push(...(await Promise.all(Array.from({ length: missing }, () => ScenarioChild.start()))));
+    return this.children.slice(0, count);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.children.splice(0).map((child) => child.kill()));
+  }
 }

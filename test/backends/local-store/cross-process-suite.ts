@@ -2,8 +2,8 @@
 // processes sharing one store: the dogpile lock over a stampede, takeover after a SIGKILLed
 // holder, whole values under concurrent writers, mutual exclusion, shared invalidation.
 import { expect } from 'chai';
-import { makeRegion, NO_VALUE, type CacheRegion } from '../../../src/index.js';
-import { killAll, ScenarioChild } from './children.js';
+import { isNoValue, makeRegion, NO_VALUE, type CacheRegion } from '../../../src/index.js';
+import { ChildPool, type ScenarioChild } from './children.js';
 
 export interface CrossProcessOptions {
   backend: string;
@@ -16,17 +16,21 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export function crossProcessSuite(options: CrossProcessOptions): void {
   describe(`${options.backend}: the dogpile lock and storage across processes`, function () {
     this.timeout(90_000);
-    const children: ScenarioChild[] = [];
+    before(async function () {
+      this.timeout(60_000);
+      await pool.take(4);
+    });
+    const pool = new ChildPool();
     const regions: CacheRegion[] = [];
+    after(() => pool.close());
     afterEach(async () => {
-      await killAll(children);
       await Promise.all(regions.splice(0).map((region) => region.close()));
     });
 
-    async function start(count: number, args: Record<string, unknown>): Promise<ScenarioChild[]> {
-      const started = await Promise.all(Array.from({ length: count }, () => ScenarioChild.start(options.backend, args)));
-      children.push(...started);
-      return started;
+    /** `count` child processes, each told to run one scenario over `args`. */
+    async function start(count: number, args: Record<string, unknown>): Promise<Array<ScenarioChild & { go(scenario: Record<string, unknown>): void }>> {
+      const taken = await pool.take(count);
+      return taken.map((child) => Object.assign(child, { go: (scenario: Record<string, unknown>) => child.run(options.backend, args, scenario) }));
     }
 
     async function localRegion(args: Record<string, unknown>, configure: Record<string, unknown> = {}): Promise<CacheRegion> {
@@ -38,7 +42,7 @@ export function crossProcessSuite(options: CrossProcessOptions): void {
 
     async function stampede(args: Record<string, unknown>, key: string, expirationMs: number): Promise<Array<{ results: string[]; creatorCalls: number }>> {
       const processes = await start(4, args);
-      for (const child of processes) child.send({ kind: 'stampede', key, callers: 100, creatorMs: 300, expirationMs });
+      for (const child of processes) child.go({ kind: 'stampede', key, callers: 100, creatorMs: 300, expirationMs });
       await Promise.all(processes.map((child) => child.next('ready')));
       for (const child of processes) child.send('go');
       return Promise.all(processes.map((child) => child.result<{ results: string[]; creatorCalls: number }>()));
@@ -75,9 +79,9 @@ export function crossProcessSuite(options: CrossProcessOptions): void {
         const args = { ...options.arguments(), ...variant.extra };
         const bulkLength = 20_000;
         const [holder, reader] = await start(2, args);
-        holder!.send({ kind: 'hold-and-write', key: 'contended', bulkKey: 'bulk', bulkLength });
+        holder!.go({ kind: 'hold-and-write', key: 'contended', bulkKey: 'bulk', bulkLength });
         await holder!.next('creating');
-        reader!.send({ kind: 'read-bulk', bulkKey: 'bulk', bulkLength, untilMs: 1_500 });
+        reader!.go({ kind: 'read-bulk', bulkKey: 'bulk', bulkLength, untilMs: 1_500 });
         await sleep(300 + Math.random() * 300);
         await holder!.kill('SIGKILL');
 
@@ -93,7 +97,7 @@ export function crossProcessSuite(options: CrossProcessOptions): void {
         expect(seen.hits, 'the reader saw the value being rewritten').to.be.greaterThan(0);
         const last = (await region.get('bulk')) as { round: number; items: number[] } | typeof NO_VALUE;
         expect(last).to.not.equal(NO_VALUE);
-        if (last !== NO_VALUE) {
+        if (!isNoValue(last)) {
           expect(last.items).to.have.length(bulkLength);
           expect(last.items.every((item) => item === last.round)).to.equal(true);
         }
@@ -103,7 +107,7 @@ export function crossProcessSuite(options: CrossProcessOptions): void {
     it('2 processes writing and reading 10k keys at once: every read is a whole written value', async () => {
       const args = options.arguments();
       const processes = await start(2, args);
-      processes.forEach((child, writer) => child.send({ kind: 'integrity', writer, keys: 10_000, valueLength: 16 }));
+      processes.forEach((child, writer) => child.go({ kind: 'integrity', writer, keys: 10_000, valueLength: 16 }));
       await Promise.all(processes.map((child) => child.next('ready')));
       for (const child of processes) child.send('go');
       const outcome = await Promise.all(processes.map((child) => child.result<{ reads: number; hits: number; bad: string[] }>()));
@@ -126,7 +130,7 @@ export function crossProcessSuite(options: CrossProcessOptions): void {
       it(`3 processes × 40 ${sync ? 'acquireSync' : 'acquire'}/release rounds never overlap (no lost increment)`, async () => {
         const args = options.arguments();
         const processes = await start(3, args);
-        for (const child of processes) child.send({ kind: 'counter', key: 'mutex', rounds: 40, sync });
+        for (const child of processes) child.go({ kind: 'counter', key: 'mutex', rounds: 40, sync });
         await Promise.all(processes.map((child) => child.next('ready')));
         for (const child of processes) child.send('go');
         await Promise.all(processes.map((child) => child.result()));
@@ -139,13 +143,12 @@ export function crossProcessSuite(options: CrossProcessOptions): void {
       const args = options.arguments();
       const region = await localRegion(args, { expirationTime: '1m' });
       await region.set('shared', 'before');
-      const [reader] = await start(1, args);
-      reader!.send({ kind: 'get', key: 'shared' });
-      expect(await reader!.result()).to.deep.equal({ value: 'before' });
+      const [other] = await start(1, args);
+      other!.go({ kind: 'get', key: 'shared' });
+      expect(await other!.result()).to.deep.equal({ value: 'before' });
       await sleep(5);
-      const [invalidator] = await start(1, args);
-      invalidator!.send({ kind: 'invalidate', hard: true });
-      await invalidator!.result();
+      other!.go({ kind: 'invalidate', hard: true });
+      await other!.result();
       expect(await region.get('shared')).to.equal(NO_VALUE);
       expect(region.getSync('shared')).to.equal(NO_VALUE);
       expect(await region.getOrCreate('shared', () => 'after')).to.equal('after');
