@@ -43,20 +43,25 @@ export const Header = {
   arenaUsedBytes: 16,
   /** Creation lock tokens are taken from this counter. */
   lockTokenCounter: 17,
-  /** Seqlock over the invalidation state (odd while being written, 0 = never invalidated). */
-  invalidationSeq: 18,
-  invalidationHard: 19,
   /** How many times a writer found the write lock abandoned and rebuilt the table. */
   recoveries: 20,
+  /**
+   * Seqlock over the invalidation state (odd while being written, 0 = never invalidated). Every
+   * region read checks it, so it has a cache line of its own (bytes 192–255) that table writes
+   * never touch.
+   */
+  invalidationSeq: 48,
+  invalidationHard: 49,
   /** Free-list heads of the allocator start here (`BIN_COUNT` words), then its bitmap. */
   bins: 64,
 } as const;
 
 /** Float64 indexes in the header (byte offset 8 × index). */
 export const HeaderF64 = {
-  invalidationAt: 16,
   /** Epoch ms the table was created: lock lease deadlines are 32-bit offsets from it. */
-  timeBase: 17,
+  timeBase: 16,
+  /** In the invalidation cache line, next to `Header.invalidationSeq`. */
+  invalidationAt: 25,
 } as const;
 
 /** Allocator bins (see `allocator.ts`): exact classes below 1 KiB, quarter-octaves above. */

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { ValueCodec } from '../../../src/backends/api.js';
 import { envelopeCodec } from '../../../src/backends/shared-memory/codec.js';
+import { EnvelopeFlags, encodeEnvelope, msgpackSerializer } from '../../../src/serialization/index.js';
 import { SharedMemoryBackend } from '../../../src/backends/shared-memory/index.js';
 import { NO_VALUE, type CachedValue, type NoValue } from '../../../src/values.js';
 import { cached } from './support.js';
@@ -100,6 +101,18 @@ describe('shared-memory: per-thread decoded cache', () => {
     expect(backend.getSync('k')).to.equal(NO_VALUE);
     expect(backend.getSync('k')).to.equal(NO_VALUE);
     expect(failures).to.equal(1);
+  });
+
+  it('values written with a region\'s own serializer are decoded on every read (the deserializer may refuse them later)', () => {
+    const backend = new SharedMemoryBackend({ maxEntries: 10, maxBytes: 8192 });
+    const codec = countingDecodes();
+    codec.encode = (value: CachedValue) => encodeEnvelope(value.metadata.ct, msgpackSerializer(value.payload), EnvelopeFlags.customSerializer);
+    backend.useCodec(codec);
+    backend.setSync('k', cached('custom'));
+    expect((backend.getSync('k') as CachedValue).payload).to.equal('custom');
+    expect((backend.getSync('k') as CachedValue).payload).to.equal('custom');
+    expect(codec.decodes).to.equal(2);
+    expect(backend.inspect().decodedInThisThread).to.equal(0);
   });
 
   it('a thread does not see its own later mutation of a payload it stored (values are snapshots)', () => {
