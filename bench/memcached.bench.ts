@@ -3,6 +3,7 @@
 // round trips one regeneration costs, read from the server's own counters.
 // Writes bench/results/memcached.md. Needs the memcached binary (see test/support/servers.ts).
 import memjs from 'memjs';
+import { unpack } from 'msgpackr';
 import { makeRegion } from '../src/index.js';
 import { MemcachedBackend } from '../src/backends/memcached/index.js';
 import { startMemcached } from '../test/support/servers.js';
@@ -43,12 +44,16 @@ async function medianOfRounds(title: string, cases: BenchCase[], scale = 1): Pro
 
 // Each case has its own closure, so no loop is shared between them.
 const rawBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => raw.get(storedKey)));
+// What decoding by hand costs on top: memjs get, then msgpack-decode the payload after the 12-byte header.
+const rawDecoded = () => raw.get(storedKey).then(({ value }) => (value === null ? undefined : unpack(value.subarray(12))));
+const rawDecodedBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, rawDecoded));
 const backendBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => backend.get(KEY)));
 const regionBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => region.get(KEY)));
 const getOrCreateBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => region.getOrCreate(KEY, creator)));
 
 const sequential = await medianOfRounds('get, one at a time (ops/s, median of rounds)', [
   { name: 'raw memjs get', async: true, fn: () => raw.get(storedKey) },
+  { name: 'raw memjs get + msgpack decode', async: true, fn: rawDecoded },
   { name: 'backend get', async: true, fn: () => backend.get(KEY) },
   { name: 'region get', async: true, fn: () => region.get(KEY) },
   { name: 'region getOrCreate (hit)', async: true, fn: () => region.getOrCreate(KEY, creator) },
@@ -59,6 +64,7 @@ const concurrent = await medianOfRounds(
   `get, ${IN_FLIGHT} in flight (ops/s, median of rounds)`,
   [
     { name: 'raw memjs get', async: true, fn: rawBatch },
+    { name: 'raw memjs get + msgpack decode', async: true, fn: rawDecodedBatch },
     { name: 'backend get', async: true, fn: backendBatch },
     { name: 'region get', async: true, fn: regionBatch },
     { name: 'region getOrCreate (hit)', async: true, fn: getOrCreateBatch },
@@ -77,6 +83,7 @@ async function cpuMicrosPerOperation(batch: () => Promise<unknown>): Promise<num
 }
 const cpuCases: Array<[string, () => Promise<unknown>]> = [
   ['raw memjs get', rawBatch],
+  ['raw memjs get + msgpack decode', rawDecodedBatch],
   ['backend get', backendBatch],
   ['region get', regionBatch],
   ['region getOrCreate (hit)', getOrCreateBatch],
@@ -90,7 +97,8 @@ const cpuNote =
   `Client CPU per get at ${IN_FLIGHT} in flight (median of ${ROUNDS} rounds of 200 batches; µs, lower is better): ` +
   cpuCases.map(([name]) => `${name} ${cpuMedian(name).toFixed(1)}`).join(', ') +
   `; as a throughput ratio (memjs CPU / ours): backend ${(cpuMedian('raw memjs get') / cpuMedian('backend get')).toFixed(2)}×, ` +
-  `region get ${(cpuMedian('raw memjs get') / cpuMedian('region get')).toFixed(2)}×, getOrCreate hit ${(cpuMedian('raw memjs get') / cpuMedian('region getOrCreate (hit)')).toFixed(2)}×.`;
+  `region get ${(cpuMedian('raw memjs get') / cpuMedian('region get')).toFixed(2)}×, getOrCreate hit ${(cpuMedian('raw memjs get') / cpuMedian('region getOrCreate (hit)')).toFixed(2)}×; ` +
+  `region get against memjs get + msgpack decode ${(cpuMedian('raw memjs get + msgpack decode') / cpuMedian('region get')).toFixed(2)}×.`;
 
 // ---- round trips per regeneration, from memcached's counters
 type Counters = Record<'cmd_get' | 'cmd_set' | 'cmd_touch' | 'delete_hits' | 'delete_misses', number>;
@@ -131,9 +139,11 @@ writeResults(
     { table: sequential, name: 'backend get / memjs get, 1 in flight', ours: 'backend get', baseline: 'raw memjs get', target: 0.8 },
     { table: sequential, name: 'region get / memjs get, 1 in flight', ours: 'region get', baseline: 'raw memjs get', target: 0.8 },
     { table: sequential, name: 'region getOrCreate hit / memjs get, 1 in flight', ours: 'region getOrCreate (hit)', baseline: 'raw memjs get', target: 0.8 },
+    { table: sequential, name: 'region get / memjs get + decode, 1 in flight', ours: 'region get', baseline: 'raw memjs get + msgpack decode' },
     { table: concurrent, name: `backend get / memjs get, ${IN_FLIGHT} in flight`, ours: 'backend get', baseline: 'raw memjs get', target: 0.8 },
     { table: concurrent, name: `region get / memjs get, ${IN_FLIGHT} in flight`, ours: 'region get', baseline: 'raw memjs get', target: 0.8 },
     { table: concurrent, name: `region getOrCreate hit / memjs get, ${IN_FLIGHT} in flight`, ours: 'region getOrCreate (hit)', baseline: 'raw memjs get', target: 0.8 },
+    { table: concurrent, name: `region get / memjs get + decode, ${IN_FLIGHT} in flight`, ours: 'region get', baseline: 'raw memjs get + msgpack decode' },
   ],
   [
     `One memcached ${server.url.split(':')[0]} on loopback started for the run; value: a ${valueBytes}-byte entry (12-byte envelope header + msgpack).`,

@@ -56,6 +56,12 @@ export interface MemcachedBackendOptions {
   operationTimeout?: Duration;
   /** Enables TCP keep-alive on the connections (memjs `keepAlive`). Default: `false`. */
   keepAlive?: boolean;
+  /**
+   * Sends the requests issued in one event-loop turn in one socket write (memjs writes each on
+   * its own). Relies on memjs's connection internals and falls back to plain writes without them;
+   * `false` turns it off. Default: `true`.
+   */
+  batchWrites?: boolean;
   /** SASL user name for servers listed without credentials. Default: none. */
   username?: string;
   /** SASL password for servers listed without credentials. Default: none. */
@@ -99,6 +105,7 @@ export interface ResolvedMemcachedOptions {
   readonly retryDelayMs: number;
   readonly operationTimeoutMs: number;
   readonly keepAlive: boolean;
+  readonly batchWrites: boolean;
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly distributedLock: boolean;
@@ -127,6 +134,7 @@ const KNOWN_OPTIONS: ReadonlySet<string> = new Set<keyof MemcachedBackendOptions
   'retryDelay',
   'operationTimeout',
   'keepAlive',
+  'batchWrites',
   'username',
   'password',
   'distributedLock',
@@ -259,6 +267,7 @@ export function resolveMemcachedOptions(args: BackendArguments = {}): ResolvedMe
     retryDelayMs,
     operationTimeoutMs,
     keepAlive: readBoolean(args, 'keepAlive', false),
+    batchWrites: readBoolean(args, 'batchWrites', true),
     username: readOptionalString(args, 'username'),
     password: readOptionalString(args, 'password'),
     distributedLock: readBoolean(args, 'distributedLock', true),

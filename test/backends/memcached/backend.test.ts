@@ -53,6 +53,18 @@ describe('memcached backend: storage', () => {
     expect(await backend.getMulti([])).to.deep.equal([]);
   });
 
+  for (const batchWrites of [true, false]) {
+    it(`answers each of many concurrent requests with its own value (batchWrites: ${batchWrites})`, async () => {
+      const backend = pool.create({ batchWrites });
+      const keys = Array.from({ length: 300 }, (_, index) => `concurrent-${index}`);
+      await Promise.all(keys.map((key) => backend.set(key, envelope(key))));
+      const values = await Promise.all(keys.map((key) => backend.get(key)));
+      expect(values.map((value) => text(value as Uint8Array))).to.deep.equal(keys);
+      const mixed = await Promise.all(keys.map((key, index) => (index % 3 === 0 ? backend.delete(key) : backend.get(key))));
+      expect(mixed.filter((value) => value !== undefined).map((value) => text(value as Uint8Array))).to.deep.equal(keys.filter((_, index) => index % 3 !== 0));
+    });
+  }
+
   it('refuses values that are not serialized bytes', async () => {
     const backend = pool.create();
     let error: unknown;

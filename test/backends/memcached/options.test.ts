@@ -23,6 +23,7 @@ describe('memcached backend: options', () => {
     expect(options.retryDelayMs).to.equal(100);
     expect(options.operationTimeoutMs).to.equal(2 * 1000 + 100 + 100);
     expect(options.keepAlive).to.equal(false);
+    expect(options.batchWrites).to.equal(true);
     expect(options.username).to.equal(undefined);
     expect(options.password).to.equal(undefined);
     expect(options.distributedLock).to.equal(true);
@@ -106,6 +107,8 @@ describe('memcached backend: options', () => {
     rejects({ maxItemBytes: '1m' }, 'maxItemBytes');
     expect(resolveMemcachedOptions({ keepAlive: true }).keepAlive).to.equal(true);
     rejects({ keepAlive: 'yes' }, 'keepAlive');
+    expect(resolveMemcachedOptions({ batchWrites: false }).batchWrites).to.equal(false);
+    rejects({ batchWrites: 0 }, 'batchWrites');
     expect(resolveMemcachedOptions({ distributedLock: false }).distributedLock).to.equal(false);
     rejects({ distributedLock: 1 }, 'distributedLock');
     expect(resolveMemcachedOptions({ username: 'u', password: 'p' })).to.include({ username: 'u', password: 'p' });
