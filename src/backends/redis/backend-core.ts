@@ -6,6 +6,7 @@ import type {
   BackendEventSink,
   CacheBackend,
   CacheMutex,
+  InvalidationStore,
   RegionOptionsForBackend,
   StoredValue,
 } from '../api.js';
@@ -16,7 +17,9 @@ import { FencingRegistry, fencedWrite } from './fencing.js';
 import type { KeyLayout } from './keys.js';
 import { RedisMutex, type LockContext } from './lock.js';
 import { effectiveRedisExpiration, type CommonSettings } from './options.js';
+import { RedisInvalidationStore } from './invalidation.js';
 import { ReleaseNotifications } from './release-notifications.js';
+import { Subscriptions } from './subscriptions.js';
 
 function toStored(reply: Buffer | null): StoredValue | NoValue {
   return reply === null ? NO_VALUE : reply;
@@ -49,8 +52,18 @@ export abstract class RedisBackendCore implements CacheBackend {
   private closed = false;
   private readonly fencing = new FencingRegistry();
   private readonly heldMutexes = new Set<RedisMutex>();
+  private readonly subscriptions: Subscriptions;
   private readonly notifications: ReleaseNotifications;
   private readonly lockContext: LockContext;
+  private readonly sharedInvalidation: RedisInvalidationStore;
+
+  /**
+   * The region's invalidation state lives in Redis (`<prefix><lockPrefix>!invalidation`), so
+   * `region.invalidate()` reaches every region over the same Redis and prefix, in any process.
+   */
+  get invalidationStore(): InvalidationStore {
+    return this.sharedInvalidation;
+  }
 
   protected constructor(settings: CommonSettings, makeConnection: (report: (event: BackendEvent) => void) => RedisConnection, layout: KeyLayout) {
     this.settings = settings;
@@ -58,8 +71,10 @@ export abstract class RedisBackendCore implements CacheBackend {
     this.connection = makeConnection((event) => this.emit(event));
     this.client = this.connection.client;
     this.valueTtl = effectiveRedisExpiration(settings.redisExpirationMs, undefined);
-    this.notifications = new ReleaseNotifications(this.connection, layout.releaseChannel, (event) => this.emit(event));
+    this.subscriptions = new Subscriptions(this.connection, (event) => this.emit(event));
+    this.notifications = new ReleaseNotifications(this.subscriptions, layout.releaseChannel);
     const backend = this;
+    this.sharedInvalidation = new RedisInvalidationStore(this.connection, layout, this.subscriptions, (event) => backend.emit(event), () => backend.valueTtl);
     this.lockContext = {
       connection: this.connection,
       layout,
@@ -219,6 +234,8 @@ export abstract class RedisBackendCore implements CacheBackend {
     this.closed = true;
     await Promise.all([...this.heldMutexes].map((mutex) => mutex.release()));
     this.notifications.close();
+    this.sharedInvalidation.close();
+    this.subscriptions.close();
     this.connection.close();
   }
 }

@@ -1,7 +1,8 @@
 // Where a region key lives in Redis: its value, its lock and its fencing record.
 //
 // Standalone and sentinel:  value `<prefix><key>`, lock `<prefix><lockPrefix>:<key>`,
-//                           fencing record `<prefix><lockPrefix>#<key>`.
+//                           fencing record `<prefix><lockPrefix>#<key>`; one invalidation
+//                           record `<prefix><lockPrefix>!invalidation` per prefix.
 // Cluster: the same with a hash tag `{tag}` in front of `<key>`, so that the three keys of one
 // region key hash to one slot (the Lua scripts touch two of them at once). The tag is the key's
 // own hash tag when it has one (so users can still co-locate keys), else a short hash of the key.
@@ -15,6 +16,9 @@ export interface KeyLayout {
   fenceKey(key: string): string;
   /** The pub/sub channel on which releases of this backend's locks are announced. */
   readonly releaseChannel: string;
+  /** Where the region-wide invalidation state is kept, and the channel announcing changes to it. */
+  readonly invalidationKey: string;
+  readonly invalidationChannel: string;
   /**
    * Indexes of `keys` grouped so that each group may go into one multi-key command (MGET, DEL):
    * one group for standalone Redis, one group per hash slot on a cluster.
@@ -24,6 +28,8 @@ export interface KeyLayout {
 
 export class PlainKeyLayout implements KeyLayout {
   readonly releaseChannel: string;
+  readonly invalidationKey: string;
+  readonly invalidationChannel: string;
   private readonly lockStart: string;
   private readonly fenceStart: string;
 
@@ -34,6 +40,8 @@ export class PlainKeyLayout implements KeyLayout {
     this.lockStart = `${prefix}${lockPrefix}:`;
     this.fenceStart = `${prefix}${lockPrefix}#`;
     this.releaseChannel = `${prefix}${lockPrefix}!released`;
+    this.invalidationKey = `${prefix}${lockPrefix}!invalidation`;
+    this.invalidationChannel = `${prefix}${lockPrefix}!invalidated`;
   }
 
   dataKey(key: string): string {
@@ -55,6 +63,8 @@ export class PlainKeyLayout implements KeyLayout {
 
 export class HashTaggedKeyLayout implements KeyLayout {
   readonly releaseChannel: string;
+  readonly invalidationKey: string;
+  readonly invalidationChannel: string;
   private readonly lockStart: string;
   private readonly fenceStart: string;
 
@@ -66,6 +76,8 @@ export class HashTaggedKeyLayout implements KeyLayout {
     this.lockStart = `${prefix}${lockPrefix}:`;
     this.fenceStart = `${prefix}${lockPrefix}#`;
     this.releaseChannel = `${prefix}${lockPrefix}!released`;
+    this.invalidationKey = `${prefix}${lockPrefix}!invalidation`;
+    this.invalidationChannel = `${prefix}${lockPrefix}!invalidated`;
   }
 
   dataKey(key: string): string {

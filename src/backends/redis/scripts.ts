@@ -113,3 +113,28 @@ export async function runScript(client: RedisClient, lua: LuaScript, keys: reado
     return client.eval(lua.lua, lua.numberOfKeys, ...keys, ...args);
   }
 }
+
+/**
+ * Records a region-wide invalidation unless a later one is already recorded, and announces it.
+ * KEYS: invalidation record. ARGV: time (epoch ms), 1 for hard / 0 for soft, channel, TTL ms (0:
+ * none). The record and the message are `<time>:<hard>`. Returns 1 when recorded, 0 when older.
+ */
+export const INVALIDATE = script(
+  'invalidate',
+  1,
+  `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local at = tonumber(string.match(current, '^(%d+):'))
+  if at and at > tonumber(ARGV[1]) then return 0 end
+end
+local record = ARGV[1] .. ':' .. ARGV[2]
+if ARGV[4] == '0' then
+  redis.call('SET', KEYS[1], record)
+else
+  redis.call('SET', KEYS[1], record, 'PX', ARGV[4])
+end
+redis.call('PUBLISH', ARGV[3], record)
+return 1
+`,
+);

@@ -9,6 +9,7 @@ import { RedisClusterBackend } from '../../../src/backends/redis/index.js';
 import { HashTaggedKeyLayout, hashSlot, hashTagOf } from '../../../src/backends/redis/keys.js';
 import type { RedisMutex } from '../../../src/backends/redis/lock.js';
 import { ReleaseNotifications } from '../../../src/backends/redis/release-notifications.js';
+import { Subscriptions } from '../../../src/backends/redis/subscriptions.js';
 import { NO_VALUE } from '../../../src/values.js';
 import { startClusterTopology, type ClusterTopology } from '../../support/redis-topologies.js';
 import { envelope, eventRecorder, uniquePrefix } from './support.js';
@@ -131,9 +132,10 @@ describe('redis-cluster backend', function () {
 
     it('release messages published on any node reach the subscriber', async () => {
       const backend = make();
-      const connection = (backend as unknown as { connection: ConstructorParameters<typeof ReleaseNotifications>[0] }).connection;
+      const connection = (backend as unknown as { connection: ConstructorParameters<typeof Subscriptions>[0] }).connection;
+      const subscriptions = new Subscriptions(connection, () => undefined);
       const channel = `${prefix}_lock!released`;
-      const notifications = new ReleaseNotifications(connection, channel, () => undefined);
+      const notifications = new ReleaseNotifications(subscriptions, channel);
       try {
         for (const address of topology!.nodes) {
           const waiter = await notifications.register('k');
@@ -150,6 +152,7 @@ describe('redis-cluster backend', function () {
         }
       } finally {
         notifications.close();
+        subscriptions.close();
       }
     });
 

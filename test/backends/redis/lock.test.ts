@@ -6,6 +6,7 @@ import type { Redis } from 'ioredis';
 import { RedisBackend } from '../../../src/backends/redis/index.js';
 import type { RedisMutex } from '../../../src/backends/redis/lock.js';
 import { ReleaseNotifications } from '../../../src/backends/redis/release-notifications.js';
+import { Subscriptions } from '../../../src/backends/redis/subscriptions.js';
 import { startRedis, type ServerHandle } from '../../support/servers.js';
 import { eventRecorder, eventually, rawClient, sharedRedisUrl, uniquePrefix } from './support.js';
 
@@ -149,8 +150,9 @@ describe('redis distributed lock', function () {
   it('a waiter wakes on the release message, not on its poll timer', async () => {
     const prefix = uniquePrefix('wake');
     const backend = make({ prefix });
-    const connection = (backend as unknown as { connection: ConstructorParameters<typeof ReleaseNotifications>[0] }).connection;
-    const notifications = new ReleaseNotifications(connection, `${prefix}_lock!released`, () => undefined);
+    const connection = (backend as unknown as { connection: ConstructorParameters<typeof Subscriptions>[0] }).connection;
+    const subscriptions = new Subscriptions(connection, () => undefined);
+    const notifications = new ReleaseNotifications(subscriptions, `${prefix}_lock!released`);
     try {
       const waiter = await notifications.register('k');
       expect(notifications.isSubscribed).to.equal(true);
@@ -160,6 +162,7 @@ describe('redis distributed lock', function () {
       waiter.dispose();
     } finally {
       notifications.close();
+      subscriptions.close();
     }
   });
 
