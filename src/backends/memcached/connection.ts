@@ -29,8 +29,9 @@ type Callback<T> = (error: Error | string | null, result: T) => void;
  * memjs with promises, a hard deadline on every operation, and errors sorted into "server
  * unreachable" (`BackendUnavailableError`) and "server said no" (`MemcachedRefusedError`).
  *
- * The deadline matters: when a server closes a connection (it was stopped, or it rejected a
- * request), memjs forgets the requests in flight on it and never calls them back.
+ * The deadline matters: when a server closes a connection without answering (memcached does so
+ * on a request it rejects, a proxy when it gives up), memjs forgets the requests in flight on it
+ * and never calls them back.
  */
 export class MemcachedConnection {
   private readonly client: memjs.Client;
