@@ -75,11 +75,12 @@ export class MemcachedMutex implements CacheMutex {
     const deadline = Date.now() + bound;
     const token = `${process.pid}:${randomUUID()}`;
     for (let attempt = 0; ; attempt++) {
-      if (await this.tryAdd(token)) return true;
+      const sentAt = Date.now();
+      if (await this.tryAdd(token, sentAt)) return true;
       // A retried add (the first try stored our token but its answer was lost) reports "exists":
       // reading the record tells that case apart from another holder.
       if (await this.recordIs(token)) {
-        this.onAcquired(token, Date.now());
+        this.onAcquired(token, sentAt);
         return true;
       }
       const remaining = deadline - Date.now();
@@ -126,8 +127,7 @@ export class MemcachedMutex implements CacheMutex {
     this.host.held.delete(this);
   }
 
-  private async tryAdd(token: string): Promise<boolean> {
-    const sentAt = Date.now();
+  private async tryAdd(token: string, sentAt: number): Promise<boolean> {
     const stored = await this.host.connection.add(this.lockKey, token, this.host.settings.leaseSeconds);
     if (stored) this.onAcquired(token, sentAt);
     return stored === true;
