@@ -120,8 +120,12 @@ export class KeyCreation<T, A extends unknown[]> {
               ? Promise.resolve(found).then((entry) => judge<T>(entry, expirationMs, host.invalidator))
               : judge<T>(found, expirationMs, host.invalidator);
           },
-      acquire: sync ? (wait) => (mutex as SyncCacheMutex).acquireSync(wait, timeoutMs) : (wait) => mutex.acquire(wait, timeoutMs),
-      release: sync ? () => (mutex as SyncCacheMutex).releaseSync() : () => mutex.release(),
+      acquire: sync
+        ? (wait) => store.guard('lock', mangled, () => (mutex as SyncCacheMutex).acquireSync(wait, timeoutMs), true)
+        : (wait) => store.guard('lock', mangled, () => mutex.acquire(wait, timeoutMs), true),
+      release: sync
+        ? () => store.guard('unlock', mangled, () => (mutex as SyncCacheMutex).releaseSync(), undefined)
+        : () => store.guard('unlock', mangled, () => mutex.release(), undefined),
       create: sync ? () => this.createSync() : () => this.create(),
       handOff: this.handOff(mutex, policy),
       onStaleServed: () => host.counters.increment('staleServed'),
@@ -153,7 +157,7 @@ export class KeyCreation<T, A extends unknown[]> {
         try {
           runner(host.region, key, () => creator(...args), mutex);
         } catch (error) {
-          void mutex.release();
+          void Promise.resolve(host.store.guard('unlock', this.mangled, () => mutex.release(), undefined)).catch(() => {});
           host.emitCreatorError(key, error);
         }
       };
@@ -167,7 +171,7 @@ export class KeyCreation<T, A extends unknown[]> {
           } catch (error) {
             host.emitCreatorError(key, error);
           } finally {
-            await mutex.release();
+            await host.store.guard('unlock', this.mangled, () => mutex.release(), undefined);
           }
         })();
       });

@@ -30,7 +30,7 @@ export async function getOrCreateMany<T>(
   const policy = host.policyFor(options);
   const entries = await store.readMany(pairs.map(({ mangled }) => mangled));
   const values = new Map<string, T>();
-  const held: CacheMutex[] = [];
+  const held: Array<{ mutex: CacheMutex; mangled: string }> = [];
   const toCreate: KeyPair[] = [];
   const pending = new Map<string, Deferred<T>>();
   try {
@@ -60,8 +60,8 @@ export async function getOrCreateMany<T>(
       }
       const mutex = host.mutexFor(pair.mangled);
       if (first.state === 'stale') {
-        if (await mutex.acquire(false, policy.lockTimeoutMs)) {
-          held.push(mutex);
+        if (await store.guard('lock', pair.mangled, () => mutex.acquire(false, policy.lockTimeoutMs), true)) {
+          held.push({ mutex, mangled: pair.mangled });
           toCreate.push(pair);
         } else {
           counters.increment('staleServed');
@@ -69,7 +69,7 @@ export async function getOrCreateMany<T>(
         }
         continue;
       }
-      if (!(await mutex.acquire(true, policy.lockTimeoutMs))) {
+      if (!(await store.guard('lock', pair.mangled, () => mutex.acquire(true, policy.lockTimeoutMs), true))) {
         timedOut(host, pair.key, policy);
         toCreate.push(pair);
         continue;
@@ -77,10 +77,10 @@ export async function getOrCreateMany<T>(
       const again = judge<T>(await store.read(pair.mangled), expirationMs, invalidator);
       if (again.state === 'fresh') {
         counters.increment('lockWaits');
-        await mutex.release();
+        await store.guard('unlock', pair.mangled, () => mutex.release(), undefined);
         values.set(pair.key, again.value);
       } else {
-        held.push(mutex);
+        held.push({ mutex, mangled: pair.mangled });
         toCreate.push(pair);
       }
     }
@@ -98,7 +98,7 @@ export async function getOrCreateMany<T>(
     for (const deferred of pending.values()) deferred.reject(error);
     throw error;
   } finally {
-    await Promise.all(held.map((mutex) => mutex.release()));
+    await Promise.all(held.map(({ mutex, mangled }) => store.guard('unlock', mangled, () => mutex.release(), undefined)));
   }
   return values;
 }

@@ -26,6 +26,25 @@ export class RegionStore {
     private readonly report: BackendErrorReporter,
   ) {}
 
+  /**
+   * Runs a backend call that has a safe answer when the backend is unreachable (a lock that
+   * cannot be reached is treated as taken by this caller, so creators run): with fail-open, an
+   * unreachable backend gives `fallback`; anything else is rethrown.
+   */
+  guard<T>(operation: string, key: string, run: () => MaybePromise<T>, fallback: T): MaybePromise<T> {
+    try {
+      const result = run();
+      if (!isThenable<T>(result)) return result;
+      return Promise.resolve(result).catch((error: unknown) => {
+        this.tolerate(operation, key, error);
+        return fallback;
+      });
+    } catch (error) {
+      this.tolerate(operation, key, error);
+      return fallback;
+    }
+  }
+
   /** Rethrows unless the error is an unreachable backend and the region fails open. */
   private tolerate(operation: string, key: string | undefined, error: unknown): void {
     if (!this.failOpen || !(error instanceof BackendUnavailableError)) throw error;
