@@ -1,0 +1,51 @@
+// Worker threads of one process over one lmdb environment: the thread gate and the lock.
+import { expect } from 'chai';
+import { once } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import { makeRegion } from '../../../src/index.js';
+import { freshDir, removeTempDirs } from './support.js';
+
+after(removeTempDirs);
+
+async function runWorkers<T>(count: number, workerData: Record<string, unknown>): Promise<T[]> {
+  const signal = new SharedArrayBuffer(4);
+  const workers = Array.from(
+    { length: count },
+    () =>
+      new Worker(new URL('./fixtures/boot.mjs', import.meta.url), {
+        workerData: { ...workerData, signal, script: new URL('./fixtures/thread-worker.ts', import.meta.url).href },
+      }),
+  );
+  try {
+    await Promise.all(workers.map((worker) => once(worker, 'message')));
+    const answers = workers.map((worker) => once(worker, 'message') as Promise<[T]>);
+    Atomics.store(new Int32Array(signal), 0, 1);
+    Atomics.notify(new Int32Array(signal), 0);
+    return (await Promise.all(answers)).map(([answer]) => answer);
+  } finally {
+    await Promise.all(workers.map((worker) => worker.terminate()));
+  }
+}
+
+describe('lmdb: worker threads of one process', function () {
+  this.timeout(60_000);
+
+  it('threads share one gate per process: exactly one enters for a key, the others are told it is busy', async () => {
+    const region = makeRegion().configure('lmdb', { arguments: { path: freshDir() } });
+    await region.ready;
+    const answers = await runWorkers<{ entered: boolean; entry: string }>(4, { handle: region.share(), task: 'gate' });
+    expect(answers.filter((answer) => answer.entered)).to.have.length(1);
+    expect(answers.filter((answer) => answer.entry === 'busy')).to.have.length(3);
+    await region.close();
+  });
+
+  it('4 threads × 25 callers on a cold key: one creator call', async () => {
+    const region = makeRegion().configure('lmdb', { expirationTime: '1m', arguments: { path: freshDir() } });
+    await region.ready;
+    const answers = await runWorkers<{ creatorCalls: number; values: string[] }>(4, { handle: region.share(), task: 'stampede' });
+    expect(answers.reduce((sum, answer) => sum + answer.creatorCalls, 0)).to.equal(1);
+    expect(answers.flatMap((answer) => answer.values).every((value) => value === 'made once')).to.equal(true);
+    expect(await region.get('cold')).to.equal('made once');
+    await region.close();
+  });
+});
