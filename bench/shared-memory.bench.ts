@@ -6,6 +6,7 @@ import { LRUCache } from 'lru-cache';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { SharedMemoryBackend, type SharedMemoryHandle } from '../src/backends/shared-memory/index.js';
 import { CachedValue, VALUE_VERSION, makeRegion } from '../src/index.js';
+import { EntryCodec } from '../src/region/codec.js';
 import { encodeEnvelope, envelopePayload, msgpackDeserializer, msgpackSerializer } from '../src/serialization/index.js';
 import { runCases, writeResults, type BenchCase, type BenchRow, type BenchTable } from './support/suite.js';
 
@@ -49,6 +50,9 @@ function threadLoop(job: ThreadJob): number {
 async function main(): Promise<void> {
   const backend = new SharedMemoryBackend({ maxEntries: 10_000, maxBytes: 16 * 2 ** 20 });
   const cold = SharedMemoryBackend.attach({ ...backend.share(), localCacheEntries: 0 });
+  // The same, decoding with the codec a region hands its backend (what region reads pay).
+  const coldRegionCodec = SharedMemoryBackend.attach({ ...backend.share(), localCacheEntries: 0 });
+  coldRegionCodec.useCodec(new EntryCodec(false, undefined, undefined, () => {}));
   const map = new Map<string, unknown>();
   const lru = new LRUCache<string, object>({ max: 10_000 });
   const bytes = new Map<string, Uint8Array>();
@@ -71,6 +75,7 @@ async function main(): Promise<void> {
   let e = 0;
   let f = 0;
   let g = 0;
+  let h = 0;
   const cases: BenchCase[] = [
     { name: 'Map.get', fn: () => map.get(keys[a++ & MASK]!) },
     { name: 'lru-cache get', fn: () => lru.get(keys[b++ & MASK]!) },
@@ -78,9 +83,19 @@ async function main(): Promise<void> {
     { name: 'region.getSync hot', fn: () => region.getSync(keys[d++ & MASK]!) },
     { name: 'raw lookup + msgpackr unpack', fn: () => msgpackDeserializer(envelopePayload(bytes.get(keys[e++ & MASK]!)!)) },
     { name: 'getSync cold in thread (decode needed)', fn: () => cold.getSync(keys[f++ & MASK]!) },
+    { name: 'getSync cold, region codec', fn: () => coldRegionCodec.getSync(keys[h++ & MASK]!) },
     { name: 'region.getOrCreate hit (async)', async: true, fn: () => region.getOrCreate(keys[g++ & MASK]!, creator) },
   ];
   const reads = await medianOfRounds('Reads in one thread (ops/s, median of rounds)', cases);
+
+  console.log('\nCPU time per read:');
+  const cpu = cpuTable([
+    ['lru-cache get', (i) => lru.get(keys[i & MASK]!)],
+    ['getSync hot (decoded in this thread)', (i) => backend.getSync(keys[i & MASK]!)],
+    ['raw lookup + msgpackr unpack', (i) => msgpackDeserializer(envelopePayload(bytes.get(keys[i & MASK]!)!))],
+    ['getSync cold in thread (decode needed)', (i) => cold.getSync(keys[i & MASK]!)],
+    ['getSync cold, region codec', (i) => coldRegionCodec.getSync(keys[i & MASK]!)],
+  ]);
 
   console.log('\nThreads:');
   const threads = await threadScaling(backend.share());
@@ -89,18 +104,24 @@ async function main(): Promise<void> {
   writeResults(
     'shared-memory.md',
     'shared-memory backend',
-    [reads, threads],
+    [reads, cpu, threads],
     [
       { table: reads, name: 'hot getSync / lru-cache get', ours: 'getSync hot (decoded in this thread)', baseline: 'lru-cache get', target: 0.5 },
       { table: reads, name: 'hot getSync / Map.get', ours: 'getSync hot (decoded in this thread)', baseline: 'Map.get' },
       { table: reads, name: 'region.getSync hot / lru-cache get', ours: 'region.getSync hot', baseline: 'lru-cache get' },
       { table: reads, name: 'cold getSync / raw lookup + unpack', ours: 'getSync cold in thread (decode needed)', baseline: 'raw lookup + msgpackr unpack', target: 0.7 },
+      { table: reads, name: 'cold getSync (region codec) / raw lookup + unpack', ours: 'getSync cold, region codec', baseline: 'raw lookup + msgpackr unpack' },
+      { table: cpu, name: 'CPU time: hot getSync / lru-cache get', ours: 'getSync hot (decoded in this thread)', baseline: 'lru-cache get', target: 0.5 },
+      { table: cpu, name: 'CPU time: cold getSync / raw lookup + unpack', ours: 'getSync cold in thread (decode needed)', baseline: 'raw lookup + msgpackr unpack', target: 0.7 },
+      { table: cpu, name: 'CPU time: cold getSync (region codec) / raw lookup + unpack', ours: 'getSync cold, region codec', baseline: 'raw lookup + msgpackr unpack' },
       { table: threads, name: 'hot getSync: 2 threads / 1 thread', ours: 'getSync hot, 2 threads', baseline: 'getSync hot, 1 thread', target: 1.7 },
       { table: threads, name: 'cold getSync: 2 threads / 1 thread', ours: 'getSync cold, 2 threads', baseline: 'getSync cold, 1 thread' },
       { table: threads, name: 'Map.get: 2 threads / 1 thread (what the machine allows)', ours: 'Map.get, 2 threads', baseline: 'Map.get, 1 thread' },
     ],
     [
       `Values: ${KEYS} keys, msgpack payloads of about ${bytes.get(keys[0]!)!.length} bytes (envelope included); reads go round-robin over the keys.`,
+      'CPU rows: reads per second of this process\'s CPU time (best of 5 runs of each case in its own loop), steadier than wall-clock rates on a loaded machine.',
+      '"region codec" rows decode with the codec a configured region hands the backend (envelope header parsed with a DataView); the other cold row uses the backend\'s own codec.',
       'Thread rows: total ops/s of worker threads reading concurrently for a fixed time, median of rounds; the 2-thread row is the sum of both threads.',
       `Per-entry shared memory beyond key and value bytes: ${overhead.perEntry.toFixed(1)} bytes (target ≤ 64): ` +
         `${overhead.index.toFixed(1)} reserved per entry for the index (32-byte record, reference bit, buckets and their versions) + ` +
@@ -110,6 +131,38 @@ async function main(): Promise<void> {
     ],
   );
   await region.close();
+}
+
+/** Reads per CPU-second, each case in its own loop (best of 5), as a table that ratios can use. */
+function cpuTable(cases: Array<[string, (i: number) => unknown]>): BenchTable {
+  const rows: BenchRow[] = [];
+  for (const [name, read] of cases) {
+    const perSecond = cpuRate(read);
+    rows.push({ name, hz: perSecond, rme: 0, samples: 5 });
+    console.log(`  ${name}: ${(1e9 / perSecond).toFixed(0)} ns of CPU per read`);
+  }
+  return { title: 'CPU time per read (reads per CPU-second, best of 5)', rows };
+}
+
+function cpuRate(read: (i: number) => unknown): number {
+  // A fresh function per case, so each case gets its own compiled loop.
+  const loop = new Function('read', 'n', 'let sink = 0; for (let i = 0; i < n; i++) if (read(i) !== undefined) sink++; return sink;') as (read: (i: number) => unknown, n: number) => number;
+  let best = 0;
+  let n = 10_000;
+  for (let run = 0; run < 5; ) {
+    const started = process.cpuUsage();
+    loop(read, n);
+    const used = process.cpuUsage(started);
+    const micros = used.user + used.system;
+    // Grow the loop until one run takes at least 50 ms of CPU; only those runs count.
+    if (micros < 50_000) {
+      n *= 2;
+      continue;
+    }
+    best = Math.max(best, n / (micros / 1e6));
+    run++;
+  }
+  return best;
 }
 
 const ROUNDS = 5;
