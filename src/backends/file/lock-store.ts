@@ -11,8 +11,8 @@
 //
 // A lock file that exists but has no complete record yet was just created and is being written:
 // it counts as held until its modification time is a lease old (its creator died in between).
-import { closeSync, linkSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { LockStore, StalenessPolicy } from '../local-store/index.js';
 import { decodeLockRecord, encodeLockRecord, isStale, newLockToken, ownRecord, sleepSync, type LockRecord } from '../local-store/index.js';
 import { unlinkQuietly, writeAtomicSync } from './atomic-write.js';
@@ -63,7 +63,15 @@ function createExclusive(path: string, bytes: Uint8Array): boolean {
     fd = openSync(path, 'wx');
   } catch (error) {
     if (code(error) === 'EEXIST') return false;
-    throw error;
+    if (code(error) !== 'ENOENT') throw error;
+    // The locks directory was removed (a cleanup of the cache directory): make it again.
+    mkdirSync(dirname(path), { recursive: true });
+    try {
+      fd = openSync(path, 'wx');
+    } catch (again) {
+      if (code(again) === 'EEXIST') return false;
+      throw again;
+    }
   }
   try {
     writeSync(fd, bytes);
@@ -176,9 +184,10 @@ export class FileLockStore implements LockStore {
     const guardPath = `${lockPath}.guard`;
     const token = newLockToken();
     const deadline = Date.now() + waitMs;
-    for (;;) {
+    for (let broken = 0; ; ) {
       if (createExclusive(guardPath, encodeLockRecord(ownRecord(token, Date.now() + GUARD_LEASE_MS)))) break;
-      this.breakGuardIfStale(guardPath, policy);
+      // A stale guard was just removed: try again at once (a few times, in case others race).
+      if (this.breakGuardIfStale(guardPath, policy) && ++broken <= 3) continue;
       if (Date.now() >= deadline) return BUSY;
       sleepSync(1);
     }
@@ -195,17 +204,21 @@ export class FileLockStore implements LockStore {
    * name, then checked: if what was moved is the stale guard that was judged, it is deleted; if a
    * fresh guard had replaced it in between, it is put back (unless yet another took its place).
    */
-  private breakGuardIfStale(guardPath: string, policy: StalenessPolicy): void {
+  /** True when a stale guard was removed (or had already gone). */
+  private breakGuardIfStale(guardPath: string, policy: StalenessPolicy): boolean {
     const judged = readLockFile(guardPath);
-    if (judged.kind === 'absent' || this.isLive(judged, policy, GUARD_LEASE_MS)) return;
+    if (judged.kind === 'absent') return true;
+    if (this.isLive(judged, policy, GUARD_LEASE_MS)) return false;
     const aside = `${guardPath}.${newLockToken()}.stale`;
     try {
       renameSync(guardPath, aside);
     } catch (error) {
-      if (code(error) === 'ENOENT') return;
+      if (code(error) === 'ENOENT') return true;
       throw error;
     }
+    let removedStale = true;
     if (!sameState(readLockFile(aside), judged)) {
+      removedStale = false;
       try {
         linkSync(aside, guardPath);
       } catch {
@@ -213,5 +226,6 @@ export class FileLockStore implements LockStore {
       }
     }
     unlinkQuietly(aside);
+    return removedStale;
   }
 }
