@@ -7,4 +7,4 @@ const small = () => ({ maxEntries: 2_000, maxBytes: 4 * 2 ** 20 });
 backendConformanceSuite({ backend: 'shared-memory', arguments: small });
 backendConformanceSuite({ backend: 'shared-memory', label: 'no per-thread decoded cache', arguments: () => ({ ...small(), localCacheEntries: 0 }) });
 mutexConformanceSuite({ backend: 'shared-memory', arguments: small });
-mutexConformanceSuite({ backend: 'shared-memory', label: 'short lease', arguments: () => ({ ...small(), lockLease: '300ms' }) });
+mutexConformanceSuite({ backend: 'shared-memory', label: 'short lease', arguments: () => ({ ...small(), lockLease: '1s' }) });

@@ -92,10 +92,10 @@ describe('shared-memory: creation locks (one thread, several handles)', () => {
   });
 
   it('a renewed lease keeps an async holder\'s lock for as long as it runs', async () => {
-    const backend = new SharedMemoryBackend({ maxEntries: 10, maxBytes: 8192, lockLease: 90 });
+    const backend = new SharedMemoryBackend({ maxEntries: 10, maxBytes: 8192, lockLease: 600 });
     const holder = backend.getMutex('k');
     expect(await holder.acquire()).to.equal(true);
-    await sleep(400);
+    await sleep(1_500);
     expect(backend.getMutex('k').acquireSync(false)).to.equal(false);
     holder.release();
   });

@@ -95,7 +95,7 @@ describe('shared-memory: regions across worker threads', function () {
   });
 
   it('a worker terminated while holding the creation lock: another thread takes over after the lease, no deadlock', async () => {
-    const region = track(sharedRegion({ lockLease: '500ms' }));
+    const region = track(sharedRegion({ lockLease: '1500ms' }));
     const holder = startWorker('region-holder.ts', { cache: region.share(), key: 'orphaned' });
     await messageFrom(holder);
     expect(await region.keyIsLocked('orphaned')).to.equal(true);

@@ -93,15 +93,16 @@ describe('shared-memory: real worker threads', function () {
   }
 
   it('a live holder keeps its lock past the lease by renewing it; once terminated, another thread takes over after the lease', async () => {
-    const leaseMs = 400;
+    // Renewal runs every third of the lease; a lease of a second tolerates timers late by ~600 ms.
+    const leaseMs = 1_000;
     const backend = new SharedMemoryBackend({ maxEntries: 100, maxBytes: 64 * 1024, lockLease: leaseMs });
     const holder = startWorker('holder.ts', { handle: backend.share(), key: 'render:42' });
     expect((await messageFrom<{ acquired: boolean }>(holder)).acquired).to.equal(true);
 
     const contender = backend.getMutex('render:42');
     expect(contender.acquireSync(false)).to.equal(false);
-    // Three leases later the holder is still alive and has renewed: the lock is still its own.
-    await new Promise((resolve) => setTimeout(resolve, 3 * leaseMs));
+    // Two and a half leases later the holder is still alive and has renewed: the lock is still its own.
+    await new Promise((resolve) => setTimeout(resolve, 2.5 * leaseMs));
     expect(contender.acquireSync(false)).to.equal(false);
     expect(contender.lockedSync()).to.equal(true);
 
