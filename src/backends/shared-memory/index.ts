@@ -22,7 +22,7 @@ import { SharedInvalidationStore } from './invalidation-store.js';
 import { Header, bucketCountFor, initializeHeader, viewsOf, type LayoutParams, type TableViews } from './layout.js';
 import { LockTable } from './lock-table.js';
 import { SharedMemoryMutex, type MutexOwner } from './mutex.js';
-import { BLOCK_OVERHEAD, resolveOptions } from './options.js';
+import { resolveOptions } from './options.js';
 import { readEntry } from './seqlock-read.js';
 import { HANDLE_KIND, allocateTableBuffer, openHandle, type SharedMemoryHandle } from './share.js';
 import { SharedStatsStore } from './stats-store.js';
@@ -36,7 +36,8 @@ export { SharedMemoryMutex } from './mutex.js';
 /** Where the envelope keeps its flags (see `serialization/envelope.ts`). */
 const ENVELOPE_FLAGS_OFFSET = 2;
 
-interface TableMemory {
+/** Internal: an existing table for the constructor to open (what `attach` passes). */
+export interface TableMemory {
   readonly buffer: SharedArrayBuffer;
   readonly params: LayoutParams;
   readonly localCacheEntries: number;
@@ -345,9 +346,6 @@ export class SharedMemoryBackend implements CacheBackend {
   verify(): { liveEntries: number; arenaUsedBytes: number } {
     return this.exclusive(() => this.table.verify());
   }
-
-  /** Bytes an entry's block adds around its key and value bytes, before rounding to 8. */
-  static readonly blockOverheadBytes = BLOCK_OVERHEAD;
 
   private report(event: BackendEvent): void {
     if (this.sink !== undefined) {
