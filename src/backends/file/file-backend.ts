@@ -67,7 +67,10 @@ export class FileBackend implements CacheBackend {
     const lockStore = new FileLockStore(this.layout, this.settings.lockLeaseMs, policy);
     this.locks = new ProcessLocks(lockStore, { leaseMs: this.settings.lockLeaseMs, pollMaxMs: this.settings.lockPollMs, ...policy });
     this.locks.setReporter((event) => this.report(event));
-    this.invalidationStore = new FileInvalidationStore(this.layout);
+    const invalidation = new FileInvalidationStore(this.layout);
+    this.invalidationStore = invalidation;
+    // The region reads again right after taking a lock: look at the invalidation file afresh.
+    this.locks.onAcquired = () => invalidation.refresh();
     this.sweeper = new FileSweeper(
       this.layout,
       this.locks,

@@ -41,6 +41,11 @@ export class FileInvalidationStore implements InvalidationStore {
     return this.state;
   }
 
+  /** Makes the next read look at the file again. */
+  refresh(): void {
+    this.checkedThisStretch = false;
+  }
+
   write(state: InvalidationState): void {
     const bytes = Buffer.alloc(SIZE);
     bytes.writeDoubleLE(state.at, 0);

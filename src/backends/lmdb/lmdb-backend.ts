@@ -51,7 +51,14 @@ export class LmdbBackend implements CacheBackend {
       openThreadGate(this.env.locks),
     );
     this.locks.setReporter((event) => this.report(event));
-    this.invalidationStore = new LmdbInvalidationStore(this.env.meta);
+    const invalidation = new LmdbInvalidationStore(this.env.meta);
+    this.invalidationStore = invalidation;
+    // The region reads again right after taking a lock: it must see what the previous holder
+    // committed, even within the event turn whose read snapshot predates that commit.
+    this.locks.onAcquired = () => {
+      this.env.root.resetReadTxn();
+      invalidation.refresh();
+    };
     this.sweeper = new LmdbSweeper(
       this.env.values,
       this.locks,

@@ -43,9 +43,10 @@ export class LmdbLockStore implements LockStore {
     });
   }
 
-  read(key: string): LockRecord | undefined {
+  isHeld(key: string, policy: StalenessPolicy): boolean {
     this.db.resetReadTxn();
-    return this.current(key);
+    const record = this.current(key);
+    return record !== undefined && !isStale(record, Date.now(), policy);
   }
 
   /** Decoded at once: `getBinaryFast` hands out a buffer that the next read overwrites. */

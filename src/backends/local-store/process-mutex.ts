@@ -43,6 +43,12 @@ interface Holding {
 export class ProcessLocks {
   /** Bound of `acquire(true)` without a timeout; the region's lock timeout once it is known. */
   defaultWaitMs: number;
+  /**
+   * Runs after every acquisition. The region reads the store again right after taking the lock
+   * (another process may have created the value meanwhile), so a backend that keeps read
+   * snapshots or cached state drops them here.
+   */
+  onAcquired: () => void = () => {};
   private report: (event: BackendEvent) => void = () => {};
   private closed = false;
   private readonly holders = new Map<string, ProcessMutex>();
@@ -240,6 +246,7 @@ export class ProcessMutex implements SyncCacheMutex {
     const record = ownRecord(token, Date.now() + leaseMs);
     if (!locks.store.tryAcquire(this.key, record, locks.settings, freshView)) return false;
     this.hold(record);
+    locks.onAcquired();
     return true;
   }
 

@@ -134,6 +134,24 @@ describe('lmdb: the cross-process lock record', () => {
     second.release();
   });
 
+  it('right after taking the lock, reads see what the previous holder committed, even within one event turn', () => {
+    const path = freshDir();
+    const reader = track(new LmdbBackend({ path }));
+    const writer = track(new LmdbBackend({ path }));
+    const bytes = new Uint8Array([0xdc, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xc0]);
+    // The reader misses, pinning its read snapshot for this turn.
+    expect(reader.getSync('k')).to.not.be.instanceOf(Uint8Array);
+    const held = writer.getMutex('k');
+    expect(held.acquireSync(false)).to.equal(true);
+    writer.setSync('k', bytes);
+    held.releaseSync();
+    // Same turn: the async API's first try looks through the old snapshot, then wins the lock.
+    const mutex = reader.getMutex('k');
+    expect(mutex.acquire(false)).to.equal(true);
+    expect(Array.from(reader.getSync('k') as Uint8Array)).to.deep.equal(Array.from(bytes));
+    mutex.release();
+  });
+
   it('release without acquire, and a second release, do nothing', () => {
     const backend = track(new LmdbBackend({ path: freshDir() }));
     const mutex = backend.getMutex('k');
