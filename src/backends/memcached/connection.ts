@@ -101,6 +101,7 @@ export class MemcachedConnection {
     if (this.closed) return;
     this.closed = true;
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.drained = resolve));
+    this.deadlines.stop();
     this.client.close();
   }
 

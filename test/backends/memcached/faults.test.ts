@@ -25,8 +25,25 @@ async function settlesWithin<T>(promise: Promise<T>, limitMs: number): Promise<{
   }
 }
 
+/** The server's pid, checked to be a memcached process (never signal a pid from a stale file). */
 function serverPid(server: ServerHandle): number {
-  return Number(readFileSync(join(server.dir, 'memcached.pid'), 'utf8'));
+  const pid = Number(readFileSync(join(server.dir, 'memcached.pid'), 'utf8'));
+  const command = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  if (!command.startsWith('memcached')) throw new Error(`pid ${pid} from ${server.dir} is ${command}, not memcached`);
+  return pid;
+}
+
+/** Stops the server's process with SIGSTOP and waits until the kernel reports it stopped. */
+async function freeze(server: ServerHandle): Promise<number> {
+  const pid = serverPid(server);
+  process.kill(pid, 'SIGSTOP');
+  for (let attempt = 0; attempt < 100; attempt++) {
+    // /proc/<pid>/stat: "pid (comm) state ..."; T = stopped.
+    const state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0];
+    if (state === 'T') return pid;
+    await sleep(10);
+  }
+  throw new Error(`memcached ${pid} did not stop on SIGSTOP`);
 }
 
 describe('memcached backend: faults with real servers', function () {
@@ -130,8 +147,7 @@ describe('memcached backend: faults with real servers', function () {
     it('a server that accepts connections but never answers (SIGSTOP) fails operations within their bound', async () => {
       const store = backend();
       await store.set('k', envelope('before'));
-      const pid = serverPid(server);
-      process.kill(pid, 'SIGSTOP');
+      const pid = await freeze(server);
       try {
         const outcome = await settlesWithin(store.get('k'), store.options.operationTimeoutMs + 2000);
         expect(outcome.error).to.be.instanceOf(BackendUnavailableError);
@@ -171,8 +187,7 @@ describe('memcached backend: faults with real servers', function () {
       const store = backend({ operationTimeout: 1500 });
       await store.set('k', envelope('v'));
       // Freeze the server so requests pile up unanswered, then kill it under them.
-      const pid = serverPid(server);
-      process.kill(pid, 'SIGSTOP');
+      const pid = await freeze(server);
       const inFlight = Array.from({ length: 50 }, (_, index) => store.get(`k${index}`));
       await sleep(50);
       process.kill(pid, 'SIGKILL');
