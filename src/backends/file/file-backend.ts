@@ -3,7 +3,7 @@
 // a reader sees an old entry or a new one, never a half-written one. The creation lock is an
 // O_EXCL lock file per key (lock-store.ts); the invalidation state is a small file; sweeps keep
 // the directory within its bounds. The analogue of dogpile.cache's dbm backend and its lock files.
-import { readFileSync, unlinkSync } from 'node:fs';
+import { unlinkSync } from 'node:fs';
 import { readFile, unlink } from 'node:fs/promises';
 import type {
   BackendArguments,
@@ -20,6 +20,7 @@ import { NEVER } from '../../time.js';
 import { NO_VALUE, type NoValue } from '../../values.js';
 import { ProcessLocks, ProcessMutex, SweepScheduler, effectiveMaxAge } from '../local-store/index.js';
 import { writeAtomic, writeAtomicSync } from './atomic-write.js';
+import { readEntrySync } from './entry-read.js';
 import { FileInvalidationStore } from './invalidation-store.js';
 import { FileLayout } from './layout.js';
 import { FileLockStore } from './lock-store.js';
@@ -113,14 +114,8 @@ export class FileBackend implements CacheBackend {
 
   getSync(key: string): StoredValue | NoValue {
     this.checkOpen();
-    let bytes: Buffer;
-    try {
-      bytes = readFileSync(this.layout.entryPath(key));
-    } catch (error) {
-      if (isMissing(error)) return NO_VALUE;
-      throw error;
-    }
-    return this.unlessTooOld(bytes);
+    const bytes = readEntrySync(this.layout.entryPath(key));
+    return bytes === undefined ? NO_VALUE : this.unlessTooOld(bytes);
   }
 
   async get(key: string): Promise<StoredValue | NoValue> {

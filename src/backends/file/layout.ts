@@ -13,6 +13,9 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { threadId } from 'node:worker_threads';
 
+const PATH_CACHE_ENTRIES = 4096;
+const PATH_CACHE_MAX_KEY_LENGTH = 256;
+
 export class FileLayout {
   readonly root: string;
   readonly entriesDir: string;
@@ -20,6 +23,7 @@ export class FileLayout {
   readonly tmpDir: string;
   readonly invalidationPath: string;
   private tempCounter = 0;
+  private readonly pathCache = new Map<string, string>();
   private readonly tempPrefix: string;
 
   constructor(directory: string) {
@@ -40,9 +44,18 @@ export class FileLayout {
     return createHash('sha256').update(key, 'utf8').digest('hex');
   }
 
+  /** Hashing costs more than a third of a hit, so recent keys' paths are remembered. */
   entryPath(key: string): string {
+    const known = this.pathCache.get(key);
+    if (known !== undefined) return known;
     const hash = FileLayout.hash(key);
-    return join(this.entriesDir, hash.slice(0, 2), hash);
+    const path = join(this.entriesDir, hash.slice(0, 2), hash);
+    if (key.length <= PATH_CACHE_MAX_KEY_LENGTH) {
+      // Cleared when full: cheaper than tracking recency, and hot keys come straight back.
+      if (this.pathCache.size >= PATH_CACHE_ENTRIES) this.pathCache.clear();
+      this.pathCache.set(key, path);
+    }
+    return path;
   }
 
   lockPath(key: string): string {

@@ -95,6 +95,8 @@ export class FileLockStore implements LockStore {
   tryAcquire(key: string, record: LockRecord, policy: StalenessPolicy): boolean {
     const path = this.layout.lockPath(key);
     const bytes = encodeLockRecord(record);
+    // Creating first: a free lock costs no read.
+    if (createExclusive(path, bytes)) return true;
     const state = readLockFile(path);
     if (state.kind === 'absent') return createExclusive(path, bytes);
     if (this.isLive(state, policy)) return false;

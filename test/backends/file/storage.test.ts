@@ -45,6 +45,23 @@ describe('file: storage', () => {
     expect(Buffer.from((await store.get('../../etc/passwd')) as Uint8Array).equals(Buffer.from(bytes))).to.equal(true);
   });
 
+  it('entries of every size read back exactly, around the 64 KiB read buffer', () => {
+    const store = backend();
+    for (const size of [0, 1, 12, 65_535, 65_536, 65_537, 300_000]) {
+      const bytes = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) bytes[i] = (i * 7 + size) & 0xff;
+      store.setSync(`size-${size}`, bytes);
+      const back = store.getSync(`size-${size}`) as Uint8Array;
+      expect(back.length, `size ${size}`).to.equal(size);
+      expect(Buffer.from(back).equals(bytes), `size ${size}`).to.equal(true);
+    }
+    // Each read is its own copy: a later read does not change an earlier answer.
+    const first = store.getSync('size-12') as Uint8Array;
+    const snapshot = Buffer.from(first);
+    store.getSync('size-65535');
+    expect(Buffer.from(first).equals(snapshot)).to.equal(true);
+  });
+
   it('writes leave no temp files behind; missing keys read as NO_VALUE; deletes are idempotent', async () => {
     const store = backend();
     for (let i = 0; i < 50; i++) store.setSync(`k${i}`, entry(i));
