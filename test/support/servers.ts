@@ -229,13 +229,25 @@ function safeRead(file: string): string {
 const liveServers = new Set<ManagedServer>();
 let exitHookInstalled = false;
 
+function killAllNow(): void {
+  for (const server of liveServers) server.killNow();
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
   // 'exit' handlers must be synchronous: kill outright and remove the directories.
-  process.on('exit', () => {
-    for (const server of liveServers) server.killNow();
-  });
+  process.on('exit', killAllNow);
+  // A terminating signal skips 'exit': clean up, then let the signal do what it would have done
+  // (unless someone else, such as mocha, handles it).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      killAllNow();
+      process.removeListener(signal, onSignal);
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -102,15 +102,15 @@ export interface ClusterConnectionSettings {
 }
 
 export function createClusterClient(settings: ClusterConnectionSettings): Cluster {
-  const { retryStrategy: _ignored, ...nodeDefaults } = CLIENT_DEFAULTS;
-  const redisOptions = {
-    ...nodeDefaults,
+  const redisOptions: RedisOptions = {
+    ...CLIENT_DEFAULTS,
     ...settings.clusterOptions?.redisOptions,
     ...settings.connectionOptions,
     ...defined({ username: settings.username, password: settings.password, tls: settings.tls }),
     commandTimeout: settings.commandTimeoutMs,
   };
-  delete (redisOptions as RedisOptions).retryStrategy;
+  // The Cluster reconnects its nodes itself (clusterRetryStrategy); ioredis refuses a per-node one.
+  delete redisOptions.retryStrategy;
   return new Cluster(settings.nodes, {
     enableAutoPipelining: true,
     slotsRefreshTimeout: Math.max(settings.commandTimeoutMs, 1_000),
