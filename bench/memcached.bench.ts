@@ -2,6 +2,7 @@
 // and through a region, against memjs's own promise `get`, one at a time and 100 in flight; and the
 // round trips one regeneration costs, read from the server's own counters.
 // Writes bench/results/memcached.md. Needs the memcached binary (see test/support/servers.ts).
+import { availableParallelism, loadavg } from 'node:os';
 import memjs from 'memjs';
 import { unpack } from 'msgpackr';
 import { makeRegion } from '../src/index.js';
@@ -13,6 +14,7 @@ const IN_FLIGHT = 100;
 const KEY = 'user:42';
 const VALUE = { id: 42, name: 'Ada Lovelace', roles: ['admin', 'dev'], address: { city: 'London', zip: 'W1' }, tags: Array.from({ length: 10 }, (_, i) => `tag-${i}`) };
 
+const loadAtStart = loadavg()[0]!;
 const server = await startMemcached();
 const silent = { log() {} };
 const raw = memjs.Client.create(server.url, { logger: silent });
@@ -170,6 +172,7 @@ writeResults(
   ],
   [
     `One memcached ${server.url.split(':')[0]} on loopback started for the run; value: a ${valueBytes}-byte entry (12-byte envelope header + msgpack).`,
+    `1-minute load average ${loadAtStart.toFixed(1)} at the start and ${loadavg()[0]!.toFixed(1)} at the end on ${availableParallelism()} cores: one-at-a-time ops/s are dominated by scheduling noise (the memcached server shares the cores); the client CPU lines below are the steadier measure.`,
     `Each case ran ${ROUNDS} rounds of 1 s, interleaved with the others, on a shared 2-core machine; the table shows medians and ± is half the min–max spread.`,
     `"${IN_FLIGHT} in flight": each sample issues ${IN_FLIGHT} gets and awaits them all; ops/s = batches/s × ${IN_FLIGHT}.`,
     'raw memjs get: memjs promise API on the stored (prefixed) key; the backend adds key safety, the operation deadline and NO_VALUE; the region adds msgpack decoding and the freshness check.',
