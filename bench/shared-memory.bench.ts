@@ -8,7 +8,8 @@ import { SharedMemoryBackend, type SharedMemoryHandle } from '../src/backends/sh
 import { CachedValue, VALUE_VERSION, makeRegion } from '../src/index.js';
 import { EntryCodec } from '../src/region/codec.js';
 import { encodeEnvelope, envelopePayload, msgpackDeserializer, msgpackSerializer } from '../src/serialization/index.js';
-import { runCases, writeResults, type BenchCase, type BenchRow, type BenchTable } from './support/suite.js';
+import os from 'node:os';
+import { ratioOf, runCases, writeResults, type BenchCase, type BenchRow, type BenchTable } from './support/suite.js';
 
 const KEYS = 1024;
 const MASK = KEYS - 1;
@@ -48,6 +49,7 @@ function threadLoop(job: ThreadJob): number {
 }
 
 async function main(): Promise<void> {
+  const loadBefore = os.loadavg().map((load) => load.toFixed(1)).join(' / ');
   const backend = new SharedMemoryBackend({ maxEntries: 10_000, maxBytes: 16 * 2 ** 20 });
   const cold = SharedMemoryBackend.attach({ ...backend.share(), localCacheEntries: 0 });
   // The same, decoding with the codec a region hands its backend (what region reads pay).
@@ -88,6 +90,14 @@ async function main(): Promise<void> {
   ];
   const reads = await medianOfRounds('Reads in one thread (ops/s, median of rounds)', cases);
 
+  let w1 = 0;
+  let w2 = 0;
+  const values = keys.map((_, i) => new CachedValue(payloadFor(i), { ct: Date.now(), v: VALUE_VERSION }));
+  const writes = await medianOfRounds('Writes in one thread (ops/s, median of rounds)', [
+    { name: 'msgpackr pack + envelope', fn: () => encodeEnvelope(values[w1 & MASK]!.metadata.ct, msgpackSerializer(values[w1++ & MASK]!.payload)) },
+    { name: 'setSync (encode, lock, allocate, copy, publish)', fn: () => backend.setSync(keys[w2 & MASK]!, values[w2++ & MASK]!) },
+  ]);
+
   console.log('\nCPU time per read:');
   const cpu = cpuTable([
     ['lru-cache get', (i) => lru.get(keys[i & MASK]!)],
@@ -104,13 +114,14 @@ async function main(): Promise<void> {
   writeResults(
     'shared-memory.md',
     'shared-memory backend',
-    [reads, cpu, threads],
+    [reads, writes, cpu, threads],
     [
       { table: reads, name: 'hot getSync / lru-cache get', ours: 'getSync hot (decoded in this thread)', baseline: 'lru-cache get', target: 0.5 },
       { table: reads, name: 'hot getSync / Map.get', ours: 'getSync hot (decoded in this thread)', baseline: 'Map.get' },
       { table: reads, name: 'region.getSync hot / lru-cache get', ours: 'region.getSync hot', baseline: 'lru-cache get' },
       { table: reads, name: 'cold getSync / raw lookup + unpack', ours: 'getSync cold in thread (decode needed)', baseline: 'raw lookup + msgpackr unpack', target: 0.7 },
       { table: reads, name: 'cold getSync (region codec) / raw lookup + unpack', ours: 'getSync cold, region codec', baseline: 'raw lookup + msgpackr unpack' },
+      { table: writes, name: 'setSync / encoding alone', ours: 'setSync (encode, lock, allocate, copy, publish)', baseline: 'msgpackr pack + envelope' },
       { table: cpu, name: 'CPU time: hot getSync / lru-cache get', ours: 'getSync hot (decoded in this thread)', baseline: 'lru-cache get', target: 0.5 },
       { table: cpu, name: 'CPU time: cold getSync / raw lookup + unpack', ours: 'getSync cold in thread (decode needed)', baseline: 'raw lookup + msgpackr unpack', target: 0.7 },
       { table: cpu, name: 'CPU time: cold getSync (region codec) / raw lookup + unpack', ours: 'getSync cold, region codec', baseline: 'raw lookup + msgpackr unpack' },
@@ -127,6 +138,10 @@ async function main(): Promise<void> {
         `${overhead.index.toFixed(1)} reserved per entry for the index (32-byte record, reference bit, buckets and their versions) + ` +
         `${overhead.block.toFixed(1)} block header, footer and alignment, measured on a full table of ${overhead.entries} entries ` +
         `(keys ${overhead.keyBytes} bytes, values ${overhead.valueBytes} bytes); plus ${(overhead.fixed / 1024).toFixed(0)} KiB per table for the header, stats lanes and lock table.`,
+      `Thread scaling relative to Map.get's own 2-thread scaling in the same run (1.0 = scales as well as a thread-local Map): hot ${(
+        ratioOf(threads, 'getSync hot, 2 threads', 'getSync hot, 1 thread') / ratioOf(threads, 'Map.get, 2 threads', 'Map.get, 1 thread')
+      ).toFixed(2)}, cold ${(ratioOf(threads, 'getSync cold, 2 threads', 'getSync cold, 1 thread') / ratioOf(threads, 'Map.get, 2 threads', 'Map.get, 1 thread')).toFixed(2)}.`,
+      `Load average while the bench ran: ${loadBefore} before, ${os.loadavg().map((load) => load.toFixed(1)).join(' / ')} after (1 / 5 / 15 min).`,
       'The machine is a shared 2-vCPU box: figures are medians of interleaved rounds, and the thread rows depend on what else runs.',
     ],
   );
@@ -205,6 +220,8 @@ async function runThreads(count: number, job: Omit<ThreadJob, 'start'>): Promise
   return rates.reduce((sum, rate) => sum + rate, 0);
 }
 
+const THREAD_ROUNDS = 5;
+
 async function threadScaling(handle: SharedMemoryHandle): Promise<BenchTable> {
   const rows: BenchRow[] = [];
   const plan: Array<[string, ThreadJob['mode'], number]> = [
@@ -216,7 +233,7 @@ async function threadScaling(handle: SharedMemoryHandle): Promise<BenchTable> {
     ['getSync cold, 2 threads', 'cold', 2],
   ];
   const samples = new Map<string, number[]>(plan.map(([name]) => [name, []]));
-  for (let round = 0; round < 3; round++) {
+  for (let round = 0; round < THREAD_ROUNDS; round++) {
     for (const [name, mode, count] of plan) {
       const rate = await runThreads(count, { mode, handle, durationMs: 1000 });
       samples.get(name)!.push(rate);
@@ -224,7 +241,7 @@ async function threadScaling(handle: SharedMemoryHandle): Promise<BenchTable> {
     }
   }
   for (const [name] of plan) rows.push(medianRow(name, samples.get(name)!));
-  return { title: 'Reads from worker threads (total ops/s, median of 3 rounds)', rows };
+  return { title: `Reads from worker threads (total ops/s, median of ${THREAD_ROUNDS} rounds)`, rows };
 }
 
 /** Fills a table and compares the shared bytes it uses with the key and value bytes it holds. */
