@@ -53,13 +53,22 @@ export class ProcessLocks {
   private closed = false;
   private readonly holders = new Map<string, ProcessMutex>();
   private readonly waiters = new Map<string, Set<() => void>>();
+  /** Handles with a gate ticket (holding or waiting), so that closing can hand every slot back. */
+  private readonly ticketed = new Set<ProcessMutex>();
+  private openGate: ThreadGate | undefined;
 
   constructor(
     readonly store: LockStore,
     readonly settings: ProcessLockSettings,
-    readonly gate?: ThreadGate,
+    gate?: ThreadGate,
   ) {
     this.defaultWaitMs = settings.leaseMs * 3;
+    this.openGate = gate;
+  }
+
+  /** The thread gate, until `close()`: its memory may go away with the store's last handle. */
+  get gate(): ThreadGate | undefined {
+    return this.openGate;
   }
 
   setReporter(report: (event: BackendEvent) => void): void {
@@ -84,8 +93,18 @@ export class ProcessLocks {
   close(): void {
     this.closed = true;
     for (const mutex of [...this.holders.values()]) mutex.release();
+    // Waiters wake after this returns: their gate slots are handed back now, while the gate's
+    // memory is certainly still there.
+    for (const mutex of [...this.ticketed]) mutex.leaveGate();
+    this.openGate = undefined;
     for (const wakers of this.waiters.values()) for (const wake of wakers) wake();
     this.waiters.clear();
+  }
+
+  /** @internal */
+  trackTicket(mutex: ProcessMutex, has: boolean): void {
+    if (has) this.ticketed.add(mutex);
+    else this.ticketed.delete(mutex);
   }
 
   /** @internal */
@@ -240,7 +259,10 @@ export class ProcessMutex implements SyncCacheMutex {
       else {
         const entry = locks.gate.enter(this.key, leaseMs);
         if (entry === 'busy') return false;
-        if (entry !== 'bypass') this.ticket = entry;
+        if (entry !== 'bypass') {
+          this.ticket = entry;
+          locks.trackTicket(this, true);
+        }
       }
     }
     const record = ownRecord(token, Date.now() + leaseMs);
@@ -291,8 +313,11 @@ export class ProcessMutex implements SyncCacheMutex {
     return false;
   }
 
-  private leaveGate(): void {
-    if (this.ticket && this.locks.gate) this.locks.gate.leave(this.ticket);
+  /** @internal Hands the gate slot back (if this handle has one). */
+  leaveGate(): void {
+    if (this.ticket === undefined) return;
+    this.locks.gate?.leave(this.ticket);
     this.ticket = undefined;
+    this.locks.trackTicket(this, false);
   }
 }

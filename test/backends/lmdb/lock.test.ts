@@ -152,6 +152,21 @@ describe('lmdb: the cross-process lock record', () => {
     mutex.release();
   });
 
+  it('closing a backend hands back the thread-gate slot of a waiter still waiting', async () => {
+    const path = freshDir();
+    const raw = track(rawLocks(path));
+    raw.write('k', { pid: process.ppid, threadId: 0, token: newLockToken(), leaseUntil: Date.now() + 60_000 });
+    const waiterBackend = new LmdbBackend({ path });
+    const probeBackend = track(new LmdbBackend({ path }));
+    const gateOf = (backend: LmdbBackend) => (backend as unknown as { locks: { gate: { enter(key: string, leaseMs: number): unknown } } }).locks.gate;
+    const waiting = waiterBackend.getMutex('k').acquire(true, 20_000);
+    // The waiter represents this thread for the key: the slot is this thread's.
+    expect(gateOf(probeBackend).enter('k', 1_000)).to.equal('bypass');
+    await waiterBackend.close();
+    expect(await waiting).to.equal(false);
+    expect(gateOf(probeBackend).enter('k', 1_000)).to.be.an('object');
+  });
+
   it('release without acquire, and a second release, do nothing', () => {
     const backend = track(new LmdbBackend({ path: freshDir() }));
     const mutex = backend.getMutex('k');
