@@ -1,6 +1,6 @@
 import { threadId } from 'node:worker_threads';
 import { DogpileCacheError, ValueTooLargeError } from '../../errors.js';
-import { EnvelopeFlags, readCreatedAt } from '../../serialization/index.js';
+import { readCreatedAt } from '../../serialization/index.js';
 import { NO_VALUE, type NoValue } from '../../values.js';
 import type {
   BackendArguments,
@@ -32,9 +32,6 @@ import { WriteLock } from './write-lock.js';
 export type { SharedMemoryBackendOptions } from './options.js';
 export type { SharedMemoryHandle } from './share.js';
 export { SharedMemoryMutex } from './mutex.js';
-
-/** Where the envelope keeps its flags (see `serialization/envelope.ts`). */
-const ENVELOPE_FLAGS_OFFSET = 2;
 
 /** Internal: an existing table for the constructor to open (what `attach` passes). */
 export interface TableMemory {
@@ -194,10 +191,7 @@ export class SharedMemoryBackend implements CacheBackend {
       return NO_VALUE;
     }
     const value = this.codec.decode(found.bytes, key);
-    // Bytes written with a region's own serializer are decoded on every read, as on every other
-    // byte-storing backend: a custom deserializer may refuse bytes it accepted before
-    // (CantDeserializeError), and a kept copy would hide that.
-    if ((found.bytes[ENVELOPE_FLAGS_OFFSET]! & EnvelopeFlags.customSerializer) === 0) this.decoded.remember(key, found.entry, found.seq, value);
+    this.decoded.remember(key, found.entry, found.seq, value);
     if (this.views.refs[found.entry] === 0) this.views.refs[found.entry] = 1;
     return value;
   }

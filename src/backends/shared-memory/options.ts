@@ -32,8 +32,8 @@ export interface SharedMemoryBackendOptions {
   /**
    * How many decoded values each thread keeps (oldest dropped first), so that a repeated read
    * costs a map lookup and a version check instead of a decode. `0` turns the per-thread cache
-   * off. Values written through a region with its own `serializer` are always decoded on read.
-   * Default: `maxEntries`.
+   * off. A region's own `deserializer` is therefore called once per thread for each stored
+   * version of a value, not on every read. Default: `maxEntries`.
    */
   localCacheEntries?: number;
   /**
