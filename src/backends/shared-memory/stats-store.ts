@@ -1,7 +1,7 @@
 import { STAT_NAMES, type CacheStats, type StatName, type StatsStore } from '../api.js';
 import { STATS_HIGH_OFFSET, STATS_LANE_WORDS, STATS_LANES } from './layout.js';
 
-const STAT_INDEX: Readonly<Record<string, number>> = Object.fromEntries(STAT_NAMES.map((name, index) => [name, index]));
+const STAT_INDEX = new Map<string, number>(STAT_NAMES.map((name, index) => [name, index]));
 const TWO_32 = 2 ** 32;
 
 /**
@@ -23,7 +23,7 @@ export class SharedStatsStore implements StatsStore {
   }
 
   increment(name: StatName, by = 1): void {
-    const index = STAT_INDEX[name];
+    const index = STAT_INDEX.get(name);
     if (index === undefined || !(by > 0)) return;
     const amount = Math.floor(by);
     const low = amount % TWO_32;
