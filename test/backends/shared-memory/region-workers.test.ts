@@ -54,6 +54,28 @@ describe('shared-memory: regions across worker threads', function () {
     return region;
   };
 
+  it('4 workers hammering a region with get/set/delete/getOrCreate on checksummed values: nothing torn, counts add up', async () => {
+    const region = track(sharedRegion({ maxEntries: 96, maxBytes: 64 * 1024, maxValueBytes: 4096 }));
+    const start = new Int32Array(new SharedArrayBuffer(4));
+    const workers = Array.from({ length: 4 }, (_, writer) =>
+      startWorker('region-hammer.ts', { cache: region.share(), writer, operations: 8_000, keyCount: 150, maxLength: 1200, start }),
+    );
+    const results = workers.map((worker) => messageFrom<{ torn: number; creatorCalls: number; errors: string[] }>(worker));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    Atomics.store(start, 0, 1);
+    Atomics.notify(start, 0);
+    const seen = await Promise.all(results);
+    expect(seen.flatMap((report) => report.errors)).to.deep.equal([]);
+    expect(seen.reduce((sum, report) => sum + report.torn, 0), 'torn or misplaced values').to.equal(0);
+    const stats = region.stats();
+    expect(stats.deserializeErrors).to.equal(0);
+    expect(stats.creations, 'creations counted in the shared stats = creator calls in all threads').to.equal(seen.reduce((sum, report) => sum + report.creatorCalls, 0));
+    expect(stats.creations).to.be.greaterThan(0);
+    expect(stats.evictions).to.be.greaterThan(0);
+    expect(stats.hits + stats.misses + stats.staleServed).to.be.greaterThan(0);
+    (region.actualBackend as unknown as { verify(): unknown }).verify();
+  });
+
   it('cold key: 4 workers × 250 concurrent callers → exactly one creator call, everyone gets its value', async () => {
     const region = track(sharedRegion());
     const { control, done } = await stampede(region, 'cold-key', 4, 250);
