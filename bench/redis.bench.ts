@@ -3,6 +3,7 @@
 // and 100 in flight; the distributed lock pair; and the commands one regeneration sends, recorded
 // with MONITOR. Writes bench/results/redis.md. Needs redis-server (see test/support/servers.ts).
 import { Redis } from 'ioredis';
+import { unpack } from 'msgpackr';
 import { makeRegion } from '../src/index.js';
 import { RedisBackend } from '../src/backends/redis/index.js';
 import { startRedis } from '../test/support/servers.js';
@@ -78,8 +79,11 @@ interface BlockCase {
   block: (count: number) => Promise<number>;
   count: number;
 }
+/** This process's CPU time per read in each paired case: steadier than wall time on a busy machine. */
+const cpuPerRead: string[] = [];
 async function pairedBlocks(title: string, cases: BlockCase[], blocks = 150): Promise<BenchTable> {
   const spent = cases.map(() => 0);
+  const cpu = cases.map(() => 0);
   const reads = cases.map(() => 0);
   const rates: number[][] = cases.map(() => []);
   for (const benchCase of cases) await benchCase.block(benchCase.count); // warm-up
@@ -87,9 +91,12 @@ async function pairedBlocks(title: string, cases: BlockCase[], blocks = 150): Pr
     for (let offset = 0; offset < cases.length; offset++) {
       const index = (round + offset) % cases.length;
       const started = process.hrtime.bigint();
+      const cpuBefore = process.cpuUsage();
       const done = await cases[index]!.block(cases[index]!.count);
+      const cpuUsed = process.cpuUsage(cpuBefore);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       spent[index]! += seconds;
+      cpu[index]! += (cpuUsed.user + cpuUsed.system) / 1e6;
       reads[index]! += done;
       rates[index]!.push(done / seconds);
     }
@@ -102,12 +109,24 @@ async function pairedBlocks(title: string, cases: BlockCase[], blocks = 150): Pr
   });
   const table = { title, rows };
   for (const row of rows) console.log(`  ${title}: ${row.name} ${Math.round(row.hz)}/s`);
+  cpuPerRead.push(`${title}: ${cases.map(({ name }, index) => `${name} ${((cpu[index]! / reads[index]!) * 1e6).toFixed(1)} µs`).join(', ')}`);
   return table;
 }
 
 async function rawGetBlock(count: number): Promise<number> {
   for (let i = 0; i < count; i++) await raw.get(storedKey);
   return count;
+}
+/** What an application decoding the value itself would do: GET the bytes, msgpack-decode them. */
+async function rawGetDecodeBlock(count: number): Promise<number> {
+  for (let i = 0; i < count; i++) unpack((await raw.getBuffer(storedKey))!.subarray(12));
+  return count;
+}
+const decode = (bytes: Buffer | null) => unpack(bytes!.subarray(12));
+const rawDecodeBatch = () => Promise.all(Array.from({ length: IN_FLIGHT }, () => raw.getBuffer(storedKey).then(decode)));
+async function rawGetDecodeConcurrentBlock(count: number): Promise<number> {
+  for (let i = 0; i < count; i++) await rawDecodeBatch();
+  return count * IN_FLIGHT;
 }
 async function backendGetBlock(count: number): Promise<number> {
   for (let i = 0; i < count; i++) await backend.get(KEY);
@@ -132,11 +151,13 @@ async function regionHitConcurrentBlock(count: number): Promise<number> {
 
 const pairedOne = await pairedBlocks('paired blocks, one at a time (reads/s)', [
   { name: 'raw ioredis GET', block: rawGetBlock, count: 100 },
+  { name: 'raw getBuffer + msgpack decode', block: rawGetDecodeBlock, count: 100 },
   { name: 'backend get', block: backendGetBlock, count: 100 },
   { name: 'region getOrCreate (hit)', block: regionHitBlock, count: 100 },
 ]);
 const pairedConcurrent = await pairedBlocks(`paired blocks, ${IN_FLIGHT} in flight (reads/s)`, [
   { name: 'raw ioredis GET', block: rawGetConcurrentBlock, count: 10 },
+  { name: 'raw getBuffer + msgpack decode', block: rawGetDecodeConcurrentBlock, count: 10 },
   { name: 'backend get', block: backendGetConcurrentBlock, count: 10 },
   { name: 'region getOrCreate (hit)', block: regionHitConcurrentBlock, count: 10 },
 ]);
@@ -175,7 +196,9 @@ const coldRun = await commandsDuring(() => region.getOrCreate(`cold-${Date.now()
 const staleKey = `stale-${Date.now()}`;
 const shortRegion = makeRegion({ name: 'bench-stale' }).configure('redis', { expirationTime: '50ms', arguments: { url: server.url, prefix: PREFIX } });
 await shortRegion.set(staleKey, VALUE);
-await new Promise((resolve) => setTimeout(resolve, 100));
+// First use opens the pub/sub connection and loads the invalidation record; keep that out of the count.
+await shortRegion.get(staleKey);
+await new Promise((resolve) => setTimeout(resolve, 200));
 const staleRun = await commandsDuring(() => shortRegion.getOrCreate(staleKey, creator));
 
 function describeRun(commands: string[]): string {
@@ -184,10 +207,11 @@ function describeRun(commands: string[]): string {
 }
 
 const notes = [
+  `CPU time of this process per read (client side, same blocks): ${cpuPerRead.join('; ')}.`,
   'Ratios come from the "paired blocks" tables: timed blocks of each case (100 reads, or 10 batches of 100) in rotating order, 150 times over, so that noise from other processes falls on every case alike; "±" there is half the interquartile range of the block rates. The benchmark.js tables (median of 3 interleaved rounds, "±" half the spread) are for reference.',
   `Values are msgpack envelopes of ${valueBytes} bytes. Redis ${server.url} is a local redis-server on loopback; every client auto-pipelines.`,
   `The "${IN_FLIGHT} in flight" rows are reads per second (batches of ${IN_FLIGHT} × ${IN_FLIGHT}).`,
-  `"raw ioredis GET" is the baseline the target refers to; "raw ioredis getBuffer" shows what the Buffer reply itself costs.`,
+  `"raw ioredis GET" is the baseline the target refers to; "raw ioredis getBuffer" shows what the Buffer reply itself costs; "raw getBuffer + msgpack decode" is what the region does for a hit minus the region itself (it returns the decoded value, which a raw GET does not).`,
   `Regeneration of a missing key: ${describeRun(coldRun)}. Lock round trips: 1 to acquire, 1 to release.`,
   `Regeneration of an expired key: ${describeRun(staleRun)}.`,
 ];
@@ -201,6 +225,8 @@ writeResults(
     { name: 'region getOrCreate hit / raw GET, one at a time', table: pairedOne, ours: 'region getOrCreate (hit)', baseline: 'raw ioredis GET', target: 0.8 },
     { name: `backend get / raw GET, ${IN_FLIGHT} in flight`, table: pairedConcurrent, ours: 'backend get', baseline: 'raw ioredis GET', target: 0.8 },
     { name: `region getOrCreate hit / raw GET, ${IN_FLIGHT} in flight`, table: pairedConcurrent, ours: 'region getOrCreate (hit)', baseline: 'raw ioredis GET', target: 0.8 },
+    { name: 'region getOrCreate hit / raw getBuffer + decode, one at a time', table: pairedOne, ours: 'region getOrCreate (hit)', baseline: 'raw getBuffer + msgpack decode' },
+    { name: `region getOrCreate hit / raw getBuffer + decode, ${IN_FLIGHT} in flight`, table: pairedConcurrent, ours: 'region getOrCreate (hit)', baseline: 'raw getBuffer + msgpack decode' },
   ],
   notes,
 );
