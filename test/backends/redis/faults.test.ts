@@ -139,6 +139,48 @@ describe('redis faults', function () {
     expect(region.stats().backendErrors).to.be.greaterThan(0);
   });
 
+  it('a fail-closed region over a stopped server throws BackendUnavailableError', async () => {
+    const region = makeRegion({ name: 'faults-closed' }).configure('redis', {
+      expirationTime: '1m',
+      failOpen: false,
+      arguments: { url: server.url, prefix: uniquePrefix('closed'), commandTimeout: '300ms' },
+    });
+    open.push(region);
+    await region.set('k', 'v');
+    await server.stop();
+    expect(await failure(() => region.get('k'))).to.be.instanceOf(BackendUnavailableError);
+    expect(await failure(() => region.set('k', 'w'))).to.be.instanceOf(BackendUnavailableError);
+  });
+
+  it('after a restart, shared invalidations reach other regions again (resubscribed)', async () => {
+    const prefix = uniquePrefix('resubscribe');
+    const regionArgs = { url: server.url, prefix, commandTimeout: '300ms' };
+    const here = makeRegion({ name: 'here' }).configure('redis', { expirationTime: '1h', arguments: regionArgs });
+    const there = makeRegion({ name: 'there' }).configure('redis', { expirationTime: '1h', arguments: regionArgs });
+    open.push(here, there);
+    await here.set('k', 'old');
+    expect(await there.get('k')).to.equal('old');
+    await server.restart();
+    await eventually(
+      async () => {
+        await here.set('k', 'old');
+        return (await there.get('k')) === 'old';
+      },
+      15_000,
+      'both regions to reconnect',
+    );
+    // The pub/sub connection reconnects on its own schedule; invalidate until the message gets through.
+    await eventually(
+      async () => {
+        here.invalidate();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return (await there.get('k')) !== 'old';
+      },
+      15_000,
+      'the invalidation to reach the other region',
+    );
+  });
+
   it('a lock holder process SIGKILLed: another caller takes the lock after its lease', async () => {
     const prefix = uniquePrefix('sigkill');
     const child = fork(fileURLToPath(new URL('./fixtures/hold-lock.ts', import.meta.url)), [server.url, prefix, 'k', '3s'], {
