@@ -183,7 +183,7 @@ describe('redis faults', function () {
 
   it('a lock holder process SIGKILLed: another caller takes the lock after its lease', async () => {
     const prefix = uniquePrefix('sigkill');
-    const child = fork(fileURLToPath(new URL('./fixtures/hold-lock.ts', import.meta.url)), [server.url, prefix, 'k', '3s'], {
+    const child = fork(fileURLToPath(new URL('./fixtures/hold-lock.ts', import.meta.url)), [server.url, prefix, 'k', '4s'], {
       execArgv: ['--import', 'tsx'],
       stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
     });
