@@ -86,6 +86,8 @@ export class ProcessLocks {
 
   /** Whether anyone (this thread or another thread or process) holds a live lock on `key`. */
   isLocked(key: string): boolean {
+    // A closed store may not be readable any more; this instance holds nothing then.
+    if (this.closed) return false;
     return this.holders.has(key) || this.store.isHeld(key, this.settings);
   }
 

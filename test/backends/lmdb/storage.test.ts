@@ -110,6 +110,7 @@ describe('lmdb: storage', () => {
     await first.close();
     expect(second.getMutex('k').acquireSync(false)).to.equal(true);
     expect(() => first.getSync('k')).to.throw(BackendUnavailableError, /closed/);
+    expect(held.lockedSync(), 'a handle from before close() answers without touching the closed environment').to.equal(false);
     expect(() => first.setSync('k', entry(1))).to.throw(BackendUnavailableError, /closed/);
     // The other handle on the same environment keeps working.
     second.setSync('still', entry('open'));
