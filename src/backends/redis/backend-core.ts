@@ -73,8 +73,7 @@ export abstract class RedisBackendCore implements CacheBackend {
     this.valueTtl = effectiveRedisExpiration(settings.redisExpirationMs, undefined);
     this.subscriptions = new Subscriptions(this.connection, (event) => this.emit(event));
     this.notifications = new ReleaseNotifications(this.subscriptions, layout.releaseChannel);
-    const backend = this;
-    this.sharedInvalidation = new RedisInvalidationStore(this.connection, layout, this.subscriptions, (event) => backend.emit(event), () => backend.valueTtl);
+    this.sharedInvalidation = new RedisInvalidationStore(this.connection, layout, this.subscriptions, (event) => this.emit(event), () => this.valueTtl);
     this.lockContext = {
       connection: this.connection,
       layout,
@@ -82,13 +81,13 @@ export abstract class RedisBackendCore implements CacheBackend {
       notifications: this.notifications,
       fencing: this.fencing,
       heldMutexes: this.heldMutexes,
-      valueTtlMs: () => backend.valueTtl,
+      valueTtlMs: () => this.valueTtl,
       defaultWaitMs: () =>
-        backend.regionLockTimeoutMs !== undefined && Number.isFinite(backend.regionLockTimeoutMs) && backend.regionLockTimeoutMs > 0
-          ? backend.regionLockTimeoutMs
+        this.regionLockTimeoutMs !== undefined && Number.isFinite(this.regionLockTimeoutMs) && this.regionLockTimeoutMs > 0
+          ? this.regionLockTimeoutMs
           : 3 * settings.lockLeaseMs,
-      isClosed: () => backend.closed,
-      report: (event) => backend.emit(event),
+      isClosed: () => this.closed,
+      report: (event) => this.emit(event),
     };
   }
 
