@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { BackendEvent } from '../../../src/backends/api.js';
+import { encodeEnvelope } from '../../../src/serialization/index.js';
 import { testServers } from '../../support/servers.js';
 
 /** A key prefix no other test (or earlier run) uses. */
@@ -38,13 +39,7 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
   }
 }
 
+/** An entry as the region would store it, with `text` as its payload bytes. */
 export function envelope(text: string): Uint8Array {
-  // A minimal valid envelope: magic, version, flags, reserved, float64 creation time, payload.
-  const payload = Buffer.from(text);
-  const bytes = new Uint8Array(12 + payload.length);
-  bytes[0] = 0xdc;
-  bytes[1] = 2;
-  new DataView(bytes.buffer).setFloat64(4, Date.now(), true);
-  bytes.set(payload, 12);
-  return bytes;
+  return encodeEnvelope(Date.now(), Buffer.from(text));
 }
