@@ -36,8 +36,10 @@ export class EntryCodec implements ValueCodec {
 
   /** What the backend returned, as a `CachedValue`, or `NO_VALUE` when it cannot be used. */
   fromStored(stored: StoredValue | NoValue, key: string): CachedValue | NoValue {
+    // Checked by shape, not instanceof: this runs on every hit.
+    const metadata = (stored as Partial<CachedValue>).metadata;
+    if (metadata !== undefined) return metadata.v === VALUE_VERSION ? (stored as CachedValue) : NO_VALUE;
     if (stored === NO_VALUE) return NO_VALUE;
-    if (stored instanceof CachedValue) return stored.metadata.v === VALUE_VERSION ? stored : NO_VALUE;
     if (stored instanceof Uint8Array) return this.decode(stored, key);
     this.onFailure(key, new CantDeserializeError(`Backend returned ${typeof stored} for key ${JSON.stringify(key)}; expected a CachedValue or bytes.`));
     return NO_VALUE;

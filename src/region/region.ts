@@ -20,7 +20,7 @@ import {
   type CacheOnArgumentsDecorator,
   type CacheOnArgumentsOptions,
 } from './decorators.js';
-import { visible } from './freshness.js';
+import { isFresh, visible } from './freshness.js';
 import { DefaultInvalidationStrategy, type RegionInvalidationStrategy } from './invalidation.js';
 import { functionKeyGenerator, functionMultiKeyGenerator, type FunctionKeyGenerator, type FunctionMultiKeyGenerator, type KeyMangler } from './keys.js';
 import { getOrCreateMany } from './multi.js';
@@ -37,7 +37,7 @@ import {
   type RegionOptions,
   type ResolvedPolicy,
 } from './options.js';
-import { LocalStats } from './stats.js';
+import { BatchedHitStats, LocalStats } from './stats.js';
 import { RegionStore, type Decoded } from './store.js';
 
 /** Events a region emits; none of them is required to have a listener. */
@@ -298,7 +298,7 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     this.backendName = name;
     this.configuredPolicy = policy;
     this.failOpen = failOpen;
-    this.counters = backend.statsStore ?? new LocalStats();
+    this.counters = backend.statsStore === undefined ? new LocalStats() : new BatchedHitStats(backend.statsStore);
     const codec = this.makeCodec(outer.serialized === true || (this.serializer !== undefined && backend.useCodec === undefined));
     backend.useCodec?.(codec);
     backend.useRegionOptions?.({ expirationTimeMs: policy.expirationMs, lockTimeoutMs: policy.lockTimeoutMs });
@@ -352,6 +352,12 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     return this.requireStore().backend;
   }
 
+  /** The store for a synchronous call: the hit path's two checks, then the explanatory errors. */
+  private syncStore(method: string): RegionStore {
+    const store = this.store;
+    return store !== undefined && this.syncCapable ? store : this.requireSyncStore(method);
+  }
+
   private requireSyncStore(method: string): RegionStore {
     const store = this.requireStore();
     if (!this.syncCapable) {
@@ -364,7 +370,8 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
 
   private mangle(key: string): string {
     if (typeof key !== 'string') throw new TypeError(`Cache keys are strings; got ${describe(key)}.`);
-    return this.keyMangler === undefined ? key : this.keyMangler(key);
+    const mangler = this.keyMangler;
+    return mangler === undefined ? key : mangler(key);
   }
 
   private expirationFor(options: { expirationTime?: unknown } | undefined): number {
@@ -427,7 +434,12 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
 
   /** `get`, answered synchronously; for backends that can (memory, shared-memory, lmdb, file, null). */
   getSync<T = unknown>(key: string, options?: GetOptions): T | NoValue {
-    return this.payloadOf<T>(this.requireSyncStore('getSync').readSync(this.mangle(key)), options);
+    const entry = this.syncStore('getSync').readSync(this.mangle(key));
+    if (options === undefined && isFresh(entry, this.configuredPolicy.expirationMs, this.regionInvalidator)) {
+      this.counters.increment('hits');
+      return (entry as CachedValue<T>).payload;
+    }
+    return this.payloadOf<T>(entry, options);
   }
 
   /** Values for `keys`, aligned with them, `NO_VALUE` where there is none. */
@@ -521,10 +533,16 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
       if (this.loading !== undefined) return this.loading.then(() => this.getOrCreate(key, creator, options));
       const store = this.requireStore();
       const mangled = this.mangle(key);
-      const creation = new KeyCreation(this.host, key, mangled, creator, options, this.expirationFor(options));
+      const expirationMs = this.expirationFor(options);
       const found = store.read(mangled);
-      if (isThenable<Decoded>(found)) return Promise.resolve(found).then((entry) => creation.serve(entry));
-      return creation.serve(found);
+      if (isThenable<Decoded>(found)) {
+        return Promise.resolve(found).then((entry) => new KeyCreation(this.host, key, mangled, creator, options, expirationMs).serve(entry));
+      }
+      if (isFresh(found, expirationMs, this.regionInvalidator)) {
+        this.counters.increment('hits');
+        return Promise.resolve((found as CachedValue<T>).payload);
+      }
+      return new KeyCreation(this.host, key, mangled, creator, options, expirationMs).serve(found);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -550,10 +568,14 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
 
   /** The sync path; throws {@link CreatorReturnedPromise} when the creator turns out to be async. */
   getOrCreateSyncOrPromise<T, A extends unknown[] = []>(key: string, creator: (...args: A) => T, options?: GetOrCreateOptions<T, A>): T {
-    const store = this.requireSyncStore('getOrCreateSync');
     const mangled = this.mangle(key);
-    const creation = new KeyCreation(this.host, key, mangled, creator, options, this.expirationFor(options));
-    return creation.serveSync(store.readSync(mangled));
+    const entry = this.syncStore('getOrCreateSync').readSync(mangled);
+    const expirationMs = this.expirationFor(options);
+    if (isFresh(entry, expirationMs, this.regionInvalidator)) {
+      this.counters.increment('hits');
+      return (entry as CachedValue<T>).payload;
+    }
+    return new KeyCreation(this.host, key, mangled, creator, options, expirationMs).serveSync(entry);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { STAT_NAMES, type CacheStats, type StatName, type StatsStore } from '../api.js';
 import { STATS_HIGH_OFFSET, STATS_LANE_WORDS, STATS_LANES } from './layout.js';
 
-const STAT_INDEX = new Map<string, number>(STAT_NAMES.map((name, index) => [name, index]));
+const STAT_INDEX: Readonly<Record<string, number>> = Object.fromEntries(STAT_NAMES.map((name, index) => [name, index]));
 const TWO_32 = 2 ** 32;
 
 /**
@@ -23,8 +23,14 @@ export class SharedStatsStore implements StatsStore {
   }
 
   increment(name: StatName, by = 1): void {
-    const index = STAT_INDEX.get(name);
+    const index = STAT_INDEX[name];
     if (index === undefined || !(by > 0)) return;
+    if (by === 1) {
+      // The hot path (one hit): one atomic add, and a carry only when the low word wraps.
+      const at = this.lane + index;
+      if (Atomics.add(this.words, at, 1) === 0xffffffff) Atomics.add(this.words, at + STATS_HIGH_OFFSET, 1);
+      return;
+    }
     const amount = Math.floor(by);
     const low = amount % TWO_32;
     let high = Math.floor(amount / TWO_32);
