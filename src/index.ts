@@ -3,3 +3,5 @@
 import './backends/builtin-native.js';
 
 export * from './public-api.js';
+export { LmdbBackend } from './backends/lmdb/index.js';
+export type { LmdbBackendOptions } from './backends/lmdb/index.js';

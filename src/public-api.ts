@@ -20,6 +20,14 @@ export { ProxyBackend } from './proxy.js';
 export { NullBackend } from './backends/null.js';
 export { MemoryBackend, MemorySerializedBackend } from './backends/memory.js';
 export type { MemoryBackendOptions } from './backends/memory.js';
+export { SharedMemoryBackend } from './backends/shared-memory/index.js';
+export type { SharedMemoryBackendOptions } from './backends/shared-memory/index.js';
+export { FileBackend } from './backends/file/index.js';
+export type { FileBackendOptions } from './backends/file/index.js';
+export { MemcachedBackend } from './backends/memcached/index.js';
+export type { MemcachedBackendOptions } from './backends/memcached/index.js';
+export { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from './backends/redis/index.js';
+export type { RedisBackendOptions, RedisClusterBackendOptions, RedisSentinelBackendOptions } from './backends/redis/index.js';
 export { STAT_NAMES } from './backends/api.js';
 export type {
   BackendArguments,
