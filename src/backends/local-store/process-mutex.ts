@@ -8,7 +8,7 @@ import { Backoff } from './backoff.js';
 import type { StalenessPolicy } from './lock-staleness.js';
 import { newLockToken, ownRecord, type LockRecord } from './lock-record.js';
 import { sleepSync } from './sleep-sync.js';
-import type { GateTicket, ThreadGate } from './thread-gate.js';
+import { newGateObservation, type GateObservation, type GateTicket, type ThreadGate } from './thread-gate.js';
 
 /** Where the lock records live. Every method is synchronous and atomic across processes. */
 export interface LockStore {
@@ -168,6 +168,8 @@ export class ProcessLocks {
 export class ProcessMutex implements SyncCacheMutex {
   private holding: Holding | undefined;
   private ticket: GateTicket | undefined;
+  /** What this handle's previous look at a busy gate slot found. */
+  private gateSeen: GateObservation | undefined;
 
   constructor(
     private readonly locks: ProcessLocks,
@@ -259,7 +261,7 @@ export class ProcessMutex implements SyncCacheMutex {
     if (locks.gate) {
       if (this.ticket) locks.gate.refresh(this.ticket, leaseMs);
       else {
-        const entry = locks.gate.enter(this.key, leaseMs);
+        const entry = locks.gate.enter(this.key, leaseMs, (this.gateSeen ??= newGateObservation()));
         if (entry === 'busy') return false;
         if (entry !== 'bypass') {
           this.ticket = entry;

@@ -5,9 +5,13 @@
 // representing the process for that key.
 //
 // The gate is advisory. Mutual exclusion comes from the lock record alone; the gate only keeps
-// the other threads of the process away from it. So every doubtful case (two keys sharing a slot,
-// a slot whose lease ran out, a half-written slot) lets the thread through to the record, which
-// costs a little contention and never a second owner.
+// the other threads of the process away from it. The owner word changes atomically; the key hash
+// and lease deadline next to it are plain writes that follow the claim, so a thread may catch a
+// slot just claimed with its previous occupant's hash or deadline. Such a look only ever answers
+// "busy"; a slot is bypassed (two keys share it) or taken over (its thread stopped refreshing it,
+// e.g. was terminated) only when a second look, one poll later, still shows the same owner with
+// the same foreign hash or the same expired deadline. Any mistake left costs a little contention
+// on the record, never a second owner.
 import { threadId } from 'node:worker_threads';
 
 /** Proof of having entered the gate for a key. */
@@ -16,13 +20,25 @@ export interface GateTicket {
   readonly hash: number;
 }
 
+/** What a waiter saw of a busy slot last time, kept by the waiter between its looks. */
+export interface GateObservation {
+  slot: number;
+  owner: number;
+  hash: number;
+  deadline: number;
+}
+
+export function newGateObservation(): GateObservation {
+  return { slot: -1, owner: 0, hash: 0, deadline: 0 };
+}
+
 export interface ThreadGate {
   /**
    * A ticket when this thread now represents the process for `key`; `'busy'` when another thread
-   * of this process does (wait and try again); `'bypass'` when the gate cannot tell (go to the
-   * record directly).
+   * of this process does (wait and try again); `'bypass'` when the slot belongs to another key
+   * (go to the record directly). `seen` carries what the previous look at the slot found.
    */
-  enter(key: string, leaseMs: number): GateTicket | 'busy' | 'bypass';
+  enter(key: string, leaseMs: number, seen?: GateObservation): GateTicket | 'busy' | 'bypass';
   /** Pushes the ticket's lease forward while its holder is still waiting or creating. */
   refresh(ticket: GateTicket, leaseMs: number): void;
   leave(ticket: GateTicket): void;
@@ -65,7 +81,7 @@ export class SlotGate implements ThreadGate {
     this.mask = slots - 1;
   }
 
-  enter(key: string, leaseMs: number): GateTicket | 'busy' | 'bypass' {
+  enter(key: string, leaseMs: number, seen: GateObservation = newGateObservation()): GateTicket | 'busy' | 'bypass' {
     const hash = gateHash(key);
     const slot = hash & this.mask;
     const owner = Atomics.compareExchange(this.owners, slot, 0, this.me);
@@ -73,12 +89,17 @@ export class SlotGate implements ThreadGate {
     // This thread already holds the slot (another region over the same storage, or a colliding
     // key): the region's own single flight covers this thread, so go straight to the record.
     if (owner === this.me) return 'bypass';
-    if (this.hashes[slot] !== hash) return 'bypass';
-    if (this.deadlines[slot]! <= Date.now()) {
-      // The representing thread stopped refreshing (it was terminated): take its place.
-      if (Atomics.compareExchange(this.owners, slot, owner, this.me) === owner) return this.claim(slot, hash, leaseMs);
-      return 'bypass';
-    }
+    const slotHash = this.hashes[slot]!;
+    const deadline = this.deadlines[slot]!;
+    const sameAsBefore = seen.slot === slot && seen.owner === owner && seen.hash === slotHash && seen.deadline === deadline;
+    seen.slot = slot;
+    seen.owner = owner;
+    seen.hash = slotHash;
+    seen.deadline = deadline;
+    if (slotHash !== hash) return sameAsBefore ? 'bypass' : 'busy';
+    if (deadline > Date.now() || !sameAsBefore) return 'busy';
+    // The representing thread stopped refreshing its slot (it was terminated): take its place.
+    if (Atomics.compareExchange(this.owners, slot, owner, this.me) === owner) return this.claim(slot, hash, leaseMs);
     return 'busy';
   }
 
