@@ -6,7 +6,9 @@ export type Serializer = (payload: unknown) => Uint8Array;
 export type Deserializer = (bytes: Uint8Array) => unknown;
 
 // Records off: entries are read by other threads, processes and hosts that never saw this
-// encoder's record definitions. moreTypes keeps Map, Set, Date, RegExp, Error and typed arrays.
+// encoder's record definitions. moreTypes keeps Set, Date, RegExp, Error, BigInt and typed
+// arrays; a Map comes back as a plain object (msgpack has one map type, and plain objects are far
+// more common in cached values).
 const packr = new Packr({ useRecords: false, moreTypes: true, structuredClone: false });
 
 export const msgpackSerializer: Serializer = (payload) => packr.pack(payload);

@@ -212,14 +212,15 @@ export function backendConformanceSuite(options: SuiteOptions): void {
       const key = regions.key('expiry');
       let calls = 0;
       assert.equal(await region.getOrCreate(key, () => ++calls), 1);
-      await sleep(150);
+      await sleep(250);
       assert.equal(await region.get(key), NO_VALUE);
       const ignored = await region.get(key, { ignoreExpiration: true });
       if (slack === 0) assert.equal(ignored, 1);
       else assert.ok(ignored === 1 || ignored === NO_VALUE);
       assert.equal(await region.get(key, { expirationTime: '1m' }), slack === 0 ? 1 : ignored);
       assert.equal(await region.getOrCreate(key, () => ++calls), 2);
-      assert.equal(await region.get(key), 2);
+      // Read without the 100 ms expiration: a loaded machine may take that long between the calls.
+      assert.equal(await region.get(key, { expirationTime: '1m' }), 2);
     });
 
     it('hard invalidation makes older values misses; soft makes them stale', async () => {
