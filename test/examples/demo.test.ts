@@ -1,0 +1,20 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+describe('npm run demo', function () {
+  this.timeout(120_000);
+
+  it('shows one creator call per stampede in a thread, across worker threads and across processes', async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', join(root, 'examples', 'demo.ts')], { cwd: root });
+    const stampedes = stdout.split('\n').filter((line) => /^\s+(cold|expired) key/.test(line));
+    expect(stampedes).to.have.length(6);
+    for (const line of stampedes) expect(line).to.match(/1000 callers → creator calls: 1,/);
+    const expired = stampedes.filter((line) => line.includes('expired key'));
+    for (const line of expired) expect(line).to.match(/served the previous value: 999,/);
+  });
+});
