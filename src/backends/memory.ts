@@ -44,13 +44,7 @@ class MapBackend implements CacheBackend {
   }
 
   get(key: string): StoredValue | NoValue {
-    const value = this.entries.get(key);
-    if (value === undefined) return NO_VALUE;
-    if (this.bounded) {
-      this.entries.delete(key);
-      this.entries.set(key, value);
-    }
-    return value;
+    return this.getSync(key);
   }
 
   set(key: string, value: StoredValue): void {
@@ -68,7 +62,7 @@ class MapBackend implements CacheBackend {
   }
 
   getMulti(keys: readonly string[]): Array<StoredValue | NoValue> {
-    return keys.map((key) => this.get(key));
+    return keys.map((key) => this.getSync(key));
   }
 
   setMulti(entries: ReadonlyArray<readonly [string, StoredValue]>): void {
@@ -80,7 +74,6 @@ class MapBackend implements CacheBackend {
   }
 
   getSync(key: string): StoredValue | NoValue {
-    // The hot path of every synchronous hit: no call through get().
     const value = this.entries.get(key);
     if (value === undefined) return NO_VALUE;
     if (this.bounded) {
