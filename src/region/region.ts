@@ -71,9 +71,6 @@ export interface RegionHandle {
 /** What an `asDict` multi function returns: values keyed by argument. */
 export type MultiMapping<K, V> = Map<K, V> | Record<string, V>;
 
-function isThenable<T>(value: unknown): value is PromiseLike<T> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
-}
 
 /**
  * A cache region: one backend, its expiration policy and key handling, and the dogpile lock.
@@ -425,7 +422,7 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     try {
       if (this.loading !== undefined) return this.loading.then(() => this.get<T>(key, options));
       const found = this.requireStore().read(this.mangle(key));
-      if (isThenable<Decoded>(found)) return Promise.resolve(found).then((entry) => this.payloadOf<T>(entry, options));
+      if (found instanceof Promise) return found.then((entry: Decoded) => this.payloadOf<T>(entry, options));
       return Promise.resolve(this.payloadOf<T>(found, options));
     } catch (error) {
       return Promise.reject(error);
@@ -535,8 +532,9 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
       const mangled = this.mangle(key);
       const expirationMs = this.expirationFor(options);
       const found = store.read(mangled);
-      if (isThenable<Decoded>(found)) {
-        return Promise.resolve(found).then((entry) => new KeyCreation(this.host, key, mangled, creator, options, expirationMs).serve(entry));
+      // The store hands back a native promise whenever the backend answered asynchronously.
+      if (found instanceof Promise) {
+        return found.then((entry: Decoded) => new KeyCreation(this.host, key, mangled, creator, options, expirationMs).serve(entry));
       }
       if (isFresh(found, expirationMs, this.regionInvalidator)) {
         this.counters.increment('hits');

@@ -7,13 +7,16 @@ export function emptyStats(): CacheStats {
 /** Counters kept in this thread, for backends that do not share their own. */
 export class LocalStats implements StatsStore {
   private readonly counts = emptyStats();
+  // Hits are counted on every cache hit: a plain field, not a keyed property.
+  private hits = 0;
 
   increment(name: StatName, by = 1): void {
-    this.counts[name] += by;
+    if (name === 'hits') this.hits += by;
+    else this.counts[name] += by;
   }
 
   snapshot(): CacheStats {
-    return { ...this.counts };
+    return { ...this.counts, hits: this.hits };
   }
 }
 

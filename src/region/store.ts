@@ -56,6 +56,7 @@ export class RegionStore {
     return this.codec.toStored(payload, createdAt);
   }
 
+  /** Answers synchronously when the backend does; otherwise always with a native promise. */
   read(key: string): MaybePromise<Decoded> {
     try {
       const stored = this.backend.get(key);
