@@ -31,7 +31,7 @@ const table = await runCases('Hit on one hot key (memory)', [
   { name: 'dogpile getOrCreate', async: true, fn: () => region.getOrCreate(KEY, creator) },
   { name: 'dogpile getOrCreateSync', fn: () => region.getOrCreateSync(KEY, creator) },
   { name: 'dogpile getSync', fn: () => region.getSync(KEY) },
-]);
+], { rounds: 5, maxTime: 1 });
 
 writeResults('region.md', 'Region hit path vs peers', [table], [
   { table, name: 'getOrCreate / lru-cache fetch', ours: 'dogpile getOrCreate', baseline: 'lru-cache fetch', target: 1.0 },

@@ -30,10 +30,20 @@ export const VALUE_VERSION = 2;
 
 /** A cached value with its metadata, as stored by backends that do not serialize. */
 export class CachedValue<T = unknown> {
+  #settled: Promise<T> | undefined = undefined;
+
   constructor(
     readonly payload: T,
     readonly metadata: ValueMetadata,
   ) {}
+
+  /**
+   * The payload as an already-settled promise, made once per cached value: every async hit on
+   * a value kept in memory hands out the same promise instead of allocating a new one.
+   */
+  settled(): Promise<T> {
+    return (this.#settled ??= Promise.resolve(this.payload));
+  }
 
   /** When the value was created, in epoch milliseconds. */
   get cachedTime(): number {

@@ -32,7 +32,9 @@ const RESULTS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'results
  * Runs each case in its own `Benchmark` (each with its own compiled loop, so one function's
  * shape cannot slow another's) one after the other in this process, and returns ops/s.
  */
-export async function runCases(title: string, cases: BenchCase[], options: { maxTime?: number } = {}): Promise<BenchTable> {
+export async function runCases(title: string, cases: BenchCase[], options: { maxTime?: number; rounds?: number } = {}): Promise<BenchTable> {
+  const rounds = options.rounds ?? 1;
+  if (rounds > 1) return runRounds(title, cases, rounds, options.maxTime ?? 1);
   const rows: BenchRow[] = [];
   for (const benchCase of cases) {
     const bench = benchCase.async
@@ -60,6 +62,25 @@ export async function runCases(title: string, cases: BenchCase[], options: { max
     console.log(`  ${row.name}: ${formatHz(row.hz)} ops/s ±${row.rme.toFixed(1)}%`);
   }
   return { title, rows };
+}
+
+/**
+ * Runs every case `rounds` times, interleaved (A B C, A B C, ...), and reports each case's median
+ * round: a noisy neighbour or a GC pause then lands on one round of every case rather than on
+ * all rounds of one case.
+ */
+async function runRounds(title: string, cases: BenchCase[], rounds: number, maxTime: number): Promise<BenchTable> {
+  const samples = new Map<string, BenchRow[]>(cases.map((benchCase) => [benchCase.name, []]));
+  for (let round = 0; round < rounds; round++) {
+    const table = await runCases(`${title} (round ${round + 1})`, cases, { maxTime });
+    for (const row of table.rows) samples.get(row.name)!.push(row);
+  }
+  const rows = cases.map((benchCase) => {
+    const sorted = [...samples.get(benchCase.name)!].sort((a, b) => a.hz - b.hz);
+    const median = sorted[Math.floor(sorted.length / 2)]!;
+    return { ...median, samples: sorted.length };
+  });
+  return { title: `${title} (median of ${rounds} interleaved rounds)`, rows };
 }
 
 export function formatHz(hz: number): string {

@@ -538,7 +538,7 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
       }
       if (isFresh(found, expirationMs, this.regionInvalidator)) {
         this.counters.increment('hits');
-        return Promise.resolve((found as CachedValue<T>).payload);
+        return (found as CachedValue<T>).settled();
       }
       return new KeyCreation(this.host, key, mangled, creator, options, expirationMs).serve(found);
     } catch (error) {
