@@ -1,6 +1,6 @@
 import type { StoredValue, ValueCodec } from '../backends/api.js';
 import { CantDeserializeError } from '../errors.js';
-import { EnvelopeFlags, encodeEnvelope, envelopePayload, readHeader } from '../serialization/envelope.js';
+import { EnvelopeFlags, encodeEnvelope, envelopePayload, isEnvelope, readCreatedAt, readVersion } from '../serialization/envelope.js';
 import { msgpackDeserializer, msgpackSerializer, type Deserializer, type Serializer } from '../serialization/codec.js';
 import { CachedValue, NO_VALUE, VALUE_VERSION, type NoValue } from '../values.js';
 
@@ -50,14 +50,13 @@ export class EntryCodec implements ValueCodec {
   }
 
   decode(bytes: Uint8Array, key: string): CachedValue | NoValue {
-    const header = readHeader(bytes);
-    if (header === undefined) {
+    if (!isEnvelope(bytes)) {
       this.onFailure(key, new CantDeserializeError(`Stored bytes for key ${JSON.stringify(key)} are not a dogpile-cache entry.`));
       return NO_VALUE;
     }
-    if (header.version !== VALUE_VERSION) return NO_VALUE;
+    if (readVersion(bytes) !== VALUE_VERSION) return NO_VALUE;
     try {
-      return new CachedValue(this.deserializer(envelopePayload(bytes)), { ct: header.createdAt, v: header.version });
+      return new CachedValue(this.deserializer(envelopePayload(bytes)), { ct: readCreatedAt(bytes), v: VALUE_VERSION });
     } catch (error) {
       this.onFailure(key, error);
       return NO_VALUE;
