@@ -88,6 +88,11 @@ export type BackendEventSink = (event: BackendEvent) => void;
 export interface CacheBackend {
   /** True when the backend stores envelope bytes (`Uint8Array`) instead of `CachedValue` objects. */
   readonly serialized?: boolean;
+  /**
+   * True when every read must hand the caller its own copy of the value. Otherwise the region
+   * may give callers the same decoded object while a key's stored bytes are unchanged.
+   */
+  readonly freshCopies?: boolean;
 
   get(key: string): MaybePromise<StoredValue | NoValue>;
   set(key: string, value: StoredValue): MaybePromise<void>;

@@ -125,4 +125,5 @@ export class MemoryBackend extends MapBackend {}
  */
 export class MemorySerializedBackend extends MapBackend {
   readonly serialized = true;
+  readonly freshCopies = true;
 }

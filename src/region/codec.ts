@@ -7,6 +7,14 @@ import { CachedValue, NO_VALUE, VALUE_VERSION, type NoValue } from '../values.js
 /** Why a stored entry was treated as a miss instead of being returned. */
 export type DecodeFailure = (key: string, error: unknown) => void;
 
+/** Keys whose last decoded value a region keeps, for backends that share decoded values. */
+const RECENTLY_DECODED_LIMIT = 1024;
+
+interface Decoded {
+  readonly bytes: Uint8Array;
+  readonly value: CachedValue;
+}
+
 /**
  * Turns payloads into what the backend stores and back: `CachedValue` objects for backends that
  * keep objects, envelope bytes for backends that store bytes (or when the region has its own
@@ -16,12 +24,19 @@ export class EntryCodec implements ValueCodec {
   private readonly serializer: Serializer;
   private readonly deserializer: Deserializer;
   private readonly flags: number;
+  private readonly recent = new Map<string, Decoded>();
 
+  /**
+   * @param reuseDecoded Hand out the value decoded last time when a key's bytes have not changed,
+   *   instead of decoding them again (callers then share that object, as they share values on the
+   *   memory backend). Off for backends that promise a fresh copy per read.
+   */
   constructor(
     readonly storesBytes: boolean,
     serializer: Serializer | undefined,
     deserializer: Deserializer | undefined,
     private readonly onFailure: DecodeFailure,
+    private readonly reuseDecoded = false,
   ) {
     this.serializer = serializer ?? msgpackSerializer;
     this.deserializer = deserializer ?? msgpackDeserializer;
@@ -40,9 +55,25 @@ export class EntryCodec implements ValueCodec {
     const metadata = (stored as Partial<CachedValue>).metadata;
     if (metadata !== undefined) return metadata.v === VALUE_VERSION ? (stored as CachedValue) : NO_VALUE;
     if (stored === NO_VALUE) return NO_VALUE;
-    if (stored instanceof Uint8Array) return this.decode(stored, key);
+    if (stored instanceof Uint8Array) return this.reuseDecoded ? this.decodeOrReuse(stored, key) : this.decode(stored, key);
     this.onFailure(key, new CantDeserializeError(`Backend returned ${typeof stored} for key ${JSON.stringify(key)}; expected a CachedValue or bytes.`));
     return NO_VALUE;
+  }
+
+  /** Decoding costs far more than comparing bytes: a key whose bytes are unchanged is not decoded again. */
+  private decodeOrReuse(bytes: Uint8Array, key: string): CachedValue | NoValue {
+    const known = this.recent.get(key);
+    if (known !== undefined && Buffer.compare(known.bytes, bytes) === 0) return known.value;
+    const value = this.decode(bytes, key);
+    if (value === NO_VALUE) {
+      this.recent.delete(key);
+      return value;
+    }
+    if (known === undefined && this.recent.size >= RECENTLY_DECODED_LIMIT) {
+      this.recent.delete(this.recent.keys().next().value as string);
+    }
+    this.recent.set(key, { bytes, value: value as CachedValue });
+    return value;
   }
 
   encode(value: CachedValue): Uint8Array {

@@ -296,7 +296,10 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     this.configuredPolicy = policy;
     this.failOpen = failOpen;
     this.counters = backend.statsStore === undefined ? new LocalStats() : new BatchedHitStats(backend.statsStore);
-    const codec = this.makeCodec(outer.serialized === true || (this.serializer !== undefined && backend.useCodec === undefined));
+    const codec = this.makeCodec(
+      outer.serialized === true || (this.serializer !== undefined && backend.useCodec === undefined),
+      backend.freshCopies !== true,
+    );
     backend.useCodec?.(codec);
     backend.useRegionOptions?.({ expirationTimeMs: policy.expirationMs, lockTimeoutMs: policy.lockTimeoutMs });
     backend.setEventSink?.((event) => this.onBackendEvent(event));
@@ -313,11 +316,12 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     this.emit('backendError', key === undefined ? { operation, error } : { operation, key, error });
   };
 
-  private makeCodec(storesBytes: boolean): EntryCodec {
-    return new EntryCodec(storesBytes, this.serializer, this.deserializer, (key, error) => {
+  private makeCodec(storesBytes: boolean, reuseDecoded: boolean): EntryCodec {
+    const onFailure = (key: string, error: unknown): void => {
       this.counters.increment('deserializeErrors');
       this.emit('deserializeError', { key, error });
-    });
+    };
+    return new EntryCodec(storesBytes, this.serializer, this.deserializer, onFailure, reuseDecoded);
   }
 
   private onBackendEvent(event: BackendEvent): void {
@@ -534,7 +538,14 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
       const found = store.read(mangled);
       // The store hands back a native promise whenever the backend answered asynchronously.
       if (found instanceof Promise) {
-        return found.then((entry: Decoded) => new KeyCreation(this.host, key, mangled, creator, options, expirationMs).serve(entry));
+        return found.then((entry: Decoded) => {
+          // A hit returns the payload itself: returning a promise from here would cost extra turns.
+          if (!isFresh(entry, expirationMs, this.regionInvalidator)) {
+            return new KeyCreation(this.host, key, mangled, creator, options, expirationMs).serve(entry);
+          }
+          this.counters.increment('hits');
+          return (entry as CachedValue<T>).payload;
+        });
       }
       if (isFresh(found, expirationMs, this.regionInvalidator)) {
         this.counters.increment('hits');

@@ -69,3 +69,34 @@ describe('storage envelope and serializers', () => {
     expect(region.stats().deserializeErrors).to.equal(1);
   });
 });
+
+describe('decoding once per stored version', () => {
+  it('a byte-storing backend: unchanged bytes are decoded once and callers share the value; new bytes are decoded', async () => {
+    let decoded = 0;
+    const region = makeRegion({
+      serializer: msgpackSerializer,
+      deserializer: (bytes) => {
+        decoded++;
+        return msgpackDeserializer(bytes);
+      },
+    }).configure('memory');
+    await region.set('k', { n: 1 });
+    const first = await region.get('k');
+    const second = await region.get('k');
+    expect(first).to.deep.equal({ n: 1 });
+    expect(second).to.equal(first);
+    expect(decoded).to.equal(1);
+    await region.set('k', { n: 2 });
+    expect(await region.get('k')).to.deep.equal({ n: 2 });
+    expect(decoded).to.equal(2);
+  });
+
+  it('memory-serialized promises fresh copies: every read decodes', async () => {
+    const region = makeRegion().configure('memory-serialized');
+    await region.set('k', { n: 1 });
+    const first = await region.get('k');
+    const second = await region.get('k');
+    expect(second).to.deep.equal(first);
+    expect(second).to.not.equal(first);
+  });
+});
