@@ -187,3 +187,17 @@ describe('the dogpile lock under concurrency (one thread)', () => {
     expect(await running).to.equal('new');
   });
 });
+
+describe('keyIsLocked', () => {
+  it('asks about the mangled key that getOrCreate locks', async () => {
+    const region = makeRegion({ keyMangler: (key) => `P:${key}` }).configure('memory');
+    let seenInside: boolean | undefined;
+    await region.getOrCreate('k', async () => {
+      seenInside = await region.keyIsLocked('k');
+      return 1;
+    });
+    expect(seenInside).to.equal(true);
+    expect(await region.keyIsLocked('k')).to.equal(false);
+    expect(region.keyIsLockedSync('k')).to.equal(false);
+  });
+});
