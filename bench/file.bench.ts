@@ -3,7 +3,6 @@
 // creation-lock acquire+release pairs per second in this process and across processes.
 // Run with `npx tsx bench/file.bench.ts`; writes bench/results/file.md.
 // The same file is the contender child process (argv: `contender <directory> <key> <ms>`).
-import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -13,7 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { unpack } from 'msgpackr';
 import { FileBackend } from '../src/backends/file/index.js';
 import { makeRegion } from '../src/index.js';
-import { formatHz, runCases, writeResults, type BenchTable } from './support/suite.js';
+import { crossProcessPairs } from './support/cross-process.js';
+import { formatHz, runCases, withBestBaseline, writeResults, type BenchTable } from './support/suite.js';
 
 const HEADER_SIZE = 12;
 
@@ -36,29 +36,6 @@ if (process.argv[2] === 'contender') {
   await main();
 }
 
-async function crossProcessPairs(directory: string, processes: number, sharedKey: boolean, ms: number): Promise<number> {
-  const self = fileURLToPath(import.meta.url);
-  const children = Array.from({ length: processes }, (_, i) =>
-    fork(self, ['contender', directory, sharedKey ? 'contended' : `own-${i}`, String(ms)], { execArgv: ['--import', 'tsx'] }),
-  );
-  await Promise.all(children.map((child) => once(child, 'message')));
-  const answers = children.map((child) => once(child, 'message') as Promise<[{ pairs: number }]>);
-  for (const child of children) child.send('go');
-  const pairs = (await Promise.all(answers)).reduce((sum, [answer]) => sum + answer.pairs, 0);
-  return pairs / (ms / 1_000);
-}
-
-/**
- * Measures the baseline before and after the other cases (the first case of a run tends to be
- * measured cold on this machine) and adds a row with the better of the two, which the ratios use.
- */
-function withBestBaseline(table: BenchTable, baseline: string): string {
-  const runs = table.rows.filter((row) => row.name === baseline || row.name === `${baseline} (again)`);
-  const best = runs.reduce((a, b) => (b.hz > a.hz ? b : a));
-  const name = `${baseline} (best of 2)`;
-  table.rows.push({ ...best, name });
-  return name;
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dogpile-bench-file-'));
@@ -103,9 +80,9 @@ async function main(): Promise<void> {
 
     const ms = 3_000;
     const crossDir = join(dir, 'cross');
-    const contended2 = await crossProcessPairs(crossDir, 2, true, ms);
-    const contended4 = await crossProcessPairs(crossDir, 4, true, ms);
-    const ownKeys2 = await crossProcessPairs(crossDir, 2, false, ms);
+    const contended2 = await crossProcessPairs(fileURLToPath(import.meta.url), crossDir, 2, true, ms);
+    const contended4 = await crossProcessPairs(fileURLToPath(import.meta.url), crossDir, 4, true, ms);
+    const ownKeys2 = await crossProcessPairs(fileURLToPath(import.meta.url), crossDir, 2, false, ms);
     const crossTable: BenchTable = {
       title: 'Lock pairs across processes (acquireSync(true) + releaseSync loops, summed)',
       rows: [

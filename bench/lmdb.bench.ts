@@ -3,7 +3,6 @@
 // process and across processes on one key (the contended case) and on one key per process.
 // Run with `npx tsx bench/lmdb.bench.ts`; writes bench/results/lmdb.md.
 // The same file is the contender child process (argv: `contender <path> <key> <ms>`).
-import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +12,8 @@ import { open } from 'lmdb';
 import { unpack } from 'msgpackr';
 import { LmdbBackend } from '../src/backends/lmdb/index.js';
 import { makeRegion } from '../src/index.js';
-import { formatHz, runCases, writeResults, type BenchTable } from './support/suite.js';
+import { crossProcessPairs } from './support/cross-process.js';
+import { formatHz, runCases, withBestBaseline, writeResults, type BenchTable } from './support/suite.js';
 
 const HEADER_SIZE = 12;
 
@@ -36,30 +36,7 @@ if (process.argv[2] === 'contender') {
   await main();
 }
 
-/** Acquire+release pairs per second summed over `processes` children, on one key or one each. */
-async function crossProcessPairs(path: string, processes: number, sharedKey: boolean, ms: number): Promise<number> {
-  const self = fileURLToPath(import.meta.url);
-  const children = Array.from({ length: processes }, (_, i) =>
-    fork(self, ['contender', path, sharedKey ? 'contended' : `own-${i}`, String(ms)], { execArgv: ['--import', 'tsx'] }),
-  );
-  await Promise.all(children.map((child) => once(child, 'message')));
-  const answers = children.map((child) => once(child, 'message') as Promise<[{ pairs: number }]>);
-  for (const child of children) child.send('go');
-  const pairs = (await Promise.all(answers)).reduce((sum, [answer]) => sum + answer.pairs, 0);
-  return pairs / (ms / 1_000);
-}
 
-/**
- * Measures the baseline before and after the other cases (the first case of a run tends to be
- * measured cold on this machine) and adds a row with the better of the two, which the ratios use.
- */
-function withBestBaseline(table: BenchTable, baseline: string): string {
-  const runs = table.rows.filter((row) => row.name === baseline || row.name === `${baseline} (again)`);
-  const best = runs.reduce((a, b) => (b.hz > a.hz ? b : a));
-  const name = `${baseline} (best of 2)`;
-  table.rows.push({ ...best, name });
-  return name;
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'dogpile-bench-lmdb-'));
@@ -115,9 +92,9 @@ async function main(): Promise<void> {
 
     const ms = 3_000;
     const crossPath = join(dir, 'cross');
-    const contended2 = await crossProcessPairs(crossPath, 2, true, ms);
-    const contended4 = await crossProcessPairs(crossPath, 4, true, ms);
-    const ownKeys2 = await crossProcessPairs(crossPath, 2, false, ms);
+    const contended2 = await crossProcessPairs(fileURLToPath(import.meta.url), crossPath, 2, true, ms);
+    const contended4 = await crossProcessPairs(fileURLToPath(import.meta.url), crossPath, 4, true, ms);
+    const ownKeys2 = await crossProcessPairs(fileURLToPath(import.meta.url), crossPath, 2, false, ms);
     const crossTable: BenchTable = {
       title: 'Lock pairs across processes (acquireSync(true) + releaseSync loops, summed)',
       rows: [
