@@ -10,6 +10,8 @@ import { Worker } from 'node:worker_threads';
 import { makeRegion } from '../src/index.js';
 
 const CALLERS = 1_000;
+// Long enough that every caller of a stampede arrives while the one creation is still running.
+const CREATION_MS = 250;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 interface Outcome {
@@ -39,7 +41,7 @@ async function promisesInOneThread(): Promise<void> {
       Array.from({ length: CALLERS }, () =>
         region.getOrCreate('report', async () => {
           creatorCalls++;
-          await sleep(50); // an expensive query or render
+          await sleep(CREATION_MS); // an expensive query or render
           return `rendered at ${new Date().toISOString()}`;
         }),
       ),
@@ -112,7 +114,7 @@ async function processes(): Promise<void> {
   }
 }
 
-console.log('dogpile-cache demo: each creator call takes 50 ms; count how many run.');
+console.log(`dogpile-cache demo: each creator call takes ${CREATION_MS} ms; count how many run.`);
 await promisesInOneThread();
 await workerThreads();
 await processes();

@@ -12,8 +12,8 @@ process.on('message', async (key: string) => {
     Array.from({ length: callers }, () =>
       region.getOrCreate(key, async () => {
         creatorCalls++;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        return `rendered by pid ${process.pid} at ${new Date().toISOString()}`;
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        return `rendered at ${new Date().toISOString()} by pid ${process.pid}`;
       }),
     ),
   );

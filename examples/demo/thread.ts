@@ -10,7 +10,7 @@ async function stampede(key: string): Promise<string[]> {
     Array.from({ length: callers }, () =>
       region.getOrCreate(key, async () => {
         Atomics.add(creatorCalls, 0, 1);
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await new Promise((resolve) => setTimeout(resolve, 250));
         return `rendered at ${new Date().toISOString()}`;
       }),
     ),

@@ -14,7 +14,12 @@ describe('npm run demo', function () {
     const stampedes = stdout.split('\n').filter((line) => /^\s+(cold|expired) key/.test(line));
     expect(stampedes).to.have.length(6);
     for (const line of stampedes) expect(line).to.match(/1000 callers → creator calls: 1,/);
+    // On an expired key everyone but the creator gets the previous value, unless a slow machine
+    // delays some callers until the new value is already stored: never a third value.
     const expired = stampedes.filter((line) => line.includes('expired key'));
-    for (const line of expired) expect(line).to.match(/served the previous value: 999,/);
+    for (const line of expired) {
+      expect(line).to.match(/distinct values: 2,/);
+      expect(Number(/served the previous value: (\d+),/.exec(line)?.[1])).to.be.greaterThan(0);
+    }
   });
 });
