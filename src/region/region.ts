@@ -676,6 +676,8 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
   async close(): Promise<void> {
     if (this.loading !== undefined) await this.loading.catch(() => {});
     const backend = this.inner;
+    // Hits counted in this thread reach a shared store before the backend closes it.
+    if (this.counters instanceof BatchedHitStats) this.counters.flush();
     this.store = undefined;
     this.inner = undefined;
     this.flights.clear();

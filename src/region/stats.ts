@@ -31,7 +31,8 @@ const MAX_PENDING_HITS = 1024;
  */
 export class BatchedHitStats implements StatsStore {
   private pendingHits = 0;
-  private readonly flush = (): void => {
+  /** Adds the hits counted so far to the shared store. */
+  readonly flush = (): void => {
     const hits = this.pendingHits;
     this.pendingHits = 0;
     if (hits > 0) this.shared.increment('hits', hits);

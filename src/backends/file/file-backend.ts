@@ -18,10 +18,11 @@ import { BackendUnavailableError, ValueTooLargeError } from '../../errors.js';
 import { readCreatedAt } from '../../serialization/index.js';
 import { NEVER } from '../../time.js';
 import { NO_VALUE, type NoValue } from '../../values.js';
-import { ProcessLocks, ProcessMutex, SweepScheduler, effectiveMaxAge } from '../local-store/index.js';
+import { ProcessLocks, ProcessMutex, SharedStats, SweepScheduler, effectiveMaxAge } from '../local-store/index.js';
 import { writeAtomic, writeAtomicSync } from './atomic-write.js';
 import { readEntrySync } from './entry-read.js';
 import { FileInvalidationStore } from './invalidation-store.js';
+import { FileStatsRecords } from './stats-records.js';
 import { FileLayout } from './layout.js';
 import { FileLockStore } from './lock-store.js';
 import { resolveFileOptions, type FileBackendOptions, type FileSettings } from './options.js';
@@ -39,6 +40,7 @@ function isMissing(error: unknown): boolean {
 export class FileBackend implements CacheBackend {
   readonly serialized = true;
   readonly invalidationStore: InvalidationStore;
+  readonly statsStore: SharedStats;
   readonly settings: FileSettings;
 
   private readonly layout: FileLayout;
@@ -70,6 +72,7 @@ export class FileBackend implements CacheBackend {
     this.locks.setReporter((event) => this.report(event));
     const invalidation = new FileInvalidationStore(this.layout);
     this.invalidationStore = invalidation;
+    this.statsStore = new SharedStats(new FileStatsRecords(this.layout), (error) => this.report({ type: 'backendError', operation: 'stats', error }));
     // The region reads again right after taking a lock: look at the invalidation file afresh.
     this.locks.onAcquired = () => invalidation.refresh();
     this.sweeper = new FileSweeper(
@@ -208,6 +211,7 @@ export class FileBackend implements CacheBackend {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.statsStore.flush();
     this.scheduler.stop();
     this.locks.close();
   }

@@ -15,9 +15,10 @@ import { BackendUnavailableError, ValueTooLargeError } from '../../errors.js';
 import { readCreatedAt } from '../../serialization/index.js';
 import { NEVER } from '../../time.js';
 import { NO_VALUE, type NoValue } from '../../values.js';
-import { ProcessLocks, ProcessMutex, SweepScheduler, effectiveMaxAge } from '../local-store/index.js';
+import { ProcessLocks, ProcessMutex, SharedStats, SweepScheduler, effectiveMaxAge } from '../local-store/index.js';
 import { openEnvironment, storedKey, type LmdbEnvironment } from './environment.js';
 import { LmdbInvalidationStore } from './invalidation-store.js';
+import { LmdbStatsRecords } from './stats-records.js';
 import { LmdbLockStore } from './lock-store.js';
 import { resolveLmdbOptions, type LmdbBackendOptions, type LmdbSettings } from './options.js';
 import { LmdbSweeper } from './sweep.js';
@@ -29,6 +30,7 @@ const MAX_WRITES_PER_CHECK = 64;
 export class LmdbBackend implements CacheBackend {
   readonly serialized = true;
   readonly invalidationStore: InvalidationStore;
+  readonly statsStore: SharedStats;
   readonly settings: LmdbSettings;
 
   private readonly env: LmdbEnvironment;
@@ -53,6 +55,7 @@ export class LmdbBackend implements CacheBackend {
     this.locks.setReporter((event) => this.report(event));
     const invalidation = new LmdbInvalidationStore(this.env.meta);
     this.invalidationStore = invalidation;
+    this.statsStore = new SharedStats(new LmdbStatsRecords(this.env), (error) => this.report({ type: 'backendError', operation: 'stats', error }));
     // The region reads again right after taking a lock: it must see what the previous holder
     // committed, even within the event turn whose read snapshot predates that commit.
     this.locks.onAcquired = () => {
@@ -191,6 +194,7 @@ export class LmdbBackend implements CacheBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.statsStore.flush();
     this.scheduler.stop();
     this.locks.close();
     await this.env.root.close();

@@ -1,6 +1,7 @@
 // What the two on-host backends (lmdb and file) share: the cross-process creation lock (lock
 // records with owner pid, thread id, token and lease; liveness checks; jittered polling; the
-// per-process thread gate), size bounds with their sweeps, and option checking.
+// per-process thread gate), size bounds with their sweeps, statistics shared by every writer, and
+// option checking.
 export { Backoff } from './backoff.js';
 export { LOCK_RECORD_SIZE, decodeLockRecord, describeOwner, encodeLockRecord, newLockToken, ownRecord } from './lock-record.js';
 export type { LockRecord } from './lock-record.js';
@@ -15,6 +16,8 @@ export type { GateObservation, GateTicket, ThreadGate } from './thread-gate.js';
 export { SWEEP_LOW_WATER, isOverBounds, planSweep } from './sweep-plan.js';
 export type { SweepBounds, SweepCandidate, SweepPlan } from './sweep-plan.js';
 export { SweepScheduler } from './sweep-scheduler.js';
+export { SharedStats, decodeStatsRecord, encodeStatsRecord } from './shared-stats.js';
+export type { StatsRecords } from './shared-stats.js';
 export type { SweepSchedule } from './sweep-scheduler.js';
 export {
   DEFAULT_LOCK_LEASE_MS,

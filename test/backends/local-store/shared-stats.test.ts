@@ -1,0 +1,82 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { makeRegion, type CacheRegion } from '../../../src/index.js';
+import { SharedStats, decodeStatsRecord, encodeStatsRecord, type StatsRecords } from '../../../src/backends/local-store/index.js';
+
+const child = fileURLToPath(new URL('./fixtures/stats-child.ts', import.meta.url));
+
+for (const [backend, argumentsFor] of [
+  ['lmdb', (dir: string) => ({ path: dir })],
+  ['file', (dir: string) => ({ directory: dir })],
+] as const) {
+  describe(`${backend}: stats() sums every process and thread over the same store`, function () {
+    this.timeout(60_000);
+    let dir: string;
+    const regions: CacheRegion[] = [];
+    const open = (): CacheRegion => {
+      const region = makeRegion().configure(backend, { expirationTime: '1m', arguments: argumentsFor(dir) });
+      regions.push(region);
+      return region;
+    };
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), `dogpile-stats-${backend}-`));
+    });
+    afterEach(async () => {
+      await Promise.all(regions.splice(0).map((region) => region.close()));
+      rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('two regions over one store see each other’s counts', async () => {
+      const [a, b] = [open(), open()];
+      await a.getOrCreate('k', () => 'v');
+      for (let i = 0; i < 5; i++) await a.get('k');
+      await b.get('k');
+      await b.get('missing');
+      a.stats(); // writes a's counts now rather than after the flush delay
+      const seenByB = b.stats();
+      expect(seenByB.hits).to.equal(6);
+      expect(seenByB.misses).to.equal(2);
+      expect(seenByB.creations).to.equal(1);
+      expect(a.stats()).to.deep.equal(seenByB);
+    });
+
+    it('counts of another process reach this one, written when its region closes', async () => {
+      const region = open();
+      await region.set('here', 1);
+      await region.get('here');
+      await promisify(execFile)(process.execPath, ['--import', 'tsx', child, backend, JSON.stringify(argumentsFor(dir)), '20'], { cwd: process.cwd() });
+      const stats = region.stats();
+      expect(stats.hits).to.equal(21);
+      expect(stats.creations).to.equal(1);
+      expect(stats.misses).to.equal(1);
+    });
+  });
+}
+
+describe('shared stats records', () => {
+  it('round-trip, and untrusted bytes count as nothing instead of failing', () => {
+    const stats = { hits: 3, misses: 1, staleServed: 0, creations: 1, creatorErrors: 0, lockWaits: 0, lockTimeouts: 0, evictions: 0, backendErrors: 0, deserializeErrors: 0 };
+    expect(decodeStatsRecord(encodeStatsRecord(stats))).to.deep.equal(stats);
+    expect(decodeStatsRecord(Buffer.from('not json'))).to.deep.equal({});
+    expect(decodeStatsRecord(Buffer.from('{"hits":-5,"misses":"7","creations":2,"__proto__":{"x":1}}'))).to.deep.equal({ creations: 2 });
+  });
+
+  it('a store that cannot be read still reports this writer’s counts, and the failure is reported', () => {
+    const errors: unknown[] = [];
+    const broken: StatsRecords = {
+      write: () => {},
+      readAll: () => {
+        throw new Error('disk gone');
+      },
+    };
+    const stats = new SharedStats(broken, (error) => errors.push(error));
+    stats.increment('hits', 2);
+    expect(stats.snapshot().hits).to.equal(2);
+    expect(errors).to.have.length(1);
+  });
+});
