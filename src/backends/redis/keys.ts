@@ -26,7 +26,8 @@ export interface KeyLayout {
   groupForMultiKey(keys: readonly string[]): number[][];
 }
 
-export class PlainKeyLayout implements KeyLayout {
+/** The names every layout shares; a layout only says what goes between a name's start and the key. */
+abstract class BaseKeyLayout implements KeyLayout {
   readonly releaseChannel: string;
   readonly invalidationKey: string;
   readonly invalidationChannel: string;
@@ -44,16 +45,26 @@ export class PlainKeyLayout implements KeyLayout {
     this.invalidationChannel = `${prefix}${lockPrefix}!invalidated`;
   }
 
+  /** The key as it follows each name's start: as it is, or behind its hash tag. */
+  protected abstract tagged(key: string): string;
+  abstract groupForMultiKey(keys: readonly string[]): number[][];
+
   dataKey(key: string): string {
-    return this.prefix + key;
+    return this.prefix + this.tagged(key);
   }
 
   lockKey(key: string): string {
-    return this.lockStart + key;
+    return this.lockStart + this.tagged(key);
   }
 
   fenceKey(key: string): string {
-    return this.fenceStart + key;
+    return this.fenceStart + this.tagged(key);
+  }
+}
+
+export class PlainKeyLayout extends BaseKeyLayout {
+  protected tagged(key: string): string {
+    return key;
   }
 
   groupForMultiKey(keys: readonly string[]): number[][] {
@@ -61,35 +72,10 @@ export class PlainKeyLayout implements KeyLayout {
   }
 }
 
-export class HashTaggedKeyLayout implements KeyLayout {
-  readonly releaseChannel: string;
-  readonly invalidationKey: string;
-  readonly invalidationChannel: string;
-  private readonly lockStart: string;
-  private readonly fenceStart: string;
-
-  /** `prefix` must not contain `{` or `}` (checked by the cluster backend's options). */
-  constructor(
-    private readonly prefix: string,
-    lockPrefix: string,
-  ) {
-    this.lockStart = `${prefix}${lockPrefix}:`;
-    this.fenceStart = `${prefix}${lockPrefix}#`;
-    this.releaseChannel = `${prefix}${lockPrefix}!released`;
-    this.invalidationKey = `${prefix}${lockPrefix}!invalidation`;
-    this.invalidationChannel = `${prefix}${lockPrefix}!invalidated`;
-  }
-
-  dataKey(key: string): string {
-    return `${this.prefix}{${hashTagOf(key)}}${key}`;
-  }
-
-  lockKey(key: string): string {
-    return `${this.lockStart}{${hashTagOf(key)}}${key}`;
-  }
-
-  fenceKey(key: string): string {
-    return `${this.fenceStart}{${hashTagOf(key)}}${key}`;
+/** `prefix` must not contain `{` or `}` (checked by the cluster backend's options). */
+export class HashTaggedKeyLayout extends BaseKeyLayout {
+  protected tagged(key: string): string {
+    return `{${hashTagOf(key)}}${key}`;
   }
 
   groupForMultiKey(keys: readonly string[]): number[][] {
