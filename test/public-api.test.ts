@@ -19,9 +19,10 @@ describe('public API', () => {
 
   it('the native-free entry point exports the same names; every error class extends DogpileCacheError', () => {
     expect(CONTRACT.filter((name) => !(name in nativeFree))).to.deep.equal([]);
-    for (const ErrorClass of [main.RegionAlreadyConfigured, main.RegionNotConfigured, main.ValidationError, main.PluginNotFound, main.CantDeserializeError, main.ValueTooLargeError, main.BackendUnavailableError]) {
+    for (const ErrorClass of [main.RegionAlreadyConfigured, main.RegionNotConfigured, main.ValidationError, main.PluginNotFound, main.CantDeserializeError, main.BackendUnavailableError]) {
       expect(new ErrorClass('x')).to.be.instanceOf(main.DogpileCacheError);
     }
     expect(new main.LockTimeoutError('k', 5)).to.be.instanceOf(main.DogpileCacheError);
+    expect(new main.ValueTooLargeError('k', 2, 1)).to.be.instanceOf(main.DogpileCacheError);
   });
 });
