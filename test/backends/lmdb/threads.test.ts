@@ -23,7 +23,24 @@ async function runWorkers<T>(count: number, workerData: Record<string, unknown>)
     Atomics.notify(new Int32Array(signal), 0);
     return (await Promise.all(answers)).map(([answer]) => answer);
   } finally {
-    await Promise.all(workers.map((worker) => worker.terminate()));
+    await Promise.all(workers.map(exitOnItsOwn));
+  }
+}
+
+/**
+ * Waits for a worker to close its region and end. Terminating a thread while it is inside an lmdb
+ * write transaction leaves the environment's write mutex held (the next write anywhere in the
+ * process blocks forever) or aborts the process, so a worker is only terminated when it fails to
+ * end by itself.
+ */
+async function exitOnItsOwn(worker: Worker): Promise<void> {
+  if (worker.threadId === -1) return;
+  const exited = once(worker, 'exit');
+  const late = setTimeout(() => void worker.terminate(), 20_000);
+  try {
+    await exited;
+  } finally {
+    clearTimeout(late);
   }
 }
 
