@@ -39,5 +39,5 @@ await round('after invalidate()');
 const stats = region.stats();
 console.log(`\nstats summed over all threads: hits ${stats.hits}, misses ${stats.misses}, creations ${stats.creations}, lock waits ${stats.lockWaits}`);
 
-await pool.destroy();
+await pool.close();
 await region.close();

@@ -18,7 +18,7 @@ import { BackendUnavailableError, ValueTooLargeError } from '../../errors.js';
 import { readCreatedAt } from '../../serialization/index.js';
 import { NEVER } from '../../time.js';
 import { NO_VALUE, type NoValue } from '../../values.js';
-import { ProcessLocks, ProcessMutex, SharedStats, SweepScheduler, effectiveMaxAge } from '../local-store/index.js';
+import { ProcessLocks, ProcessMutex, SharedStats, SweepScheduler, effectiveMaxAge, type SweepReason } from '../local-store/index.js';
 import { writeAtomic, writeAtomicSync } from './atomic-write.js';
 import { readEntrySync } from './entry-read.js';
 import { FileInvalidationStore } from './invalidation-store.js';
@@ -84,7 +84,7 @@ export class FileBackend implements CacheBackend {
       (event) => this.report(event),
     );
     // The check after each write is arithmetic on an estimate; a scan only runs past a bound.
-    this.scheduler = new SweepScheduler((reason) => this.runSweep(reason), { intervalMs: this.settings.sweepIntervalMs, checkEveryWrites: 1 });
+    this.scheduler = new SweepScheduler((reason) => this.runSweep(reason), { intervalMs: this.settings.sweepIntervalMs, checkEveryWrites: 1, onTimer: true });
   }
 
   /** Builds a backend over the same directory in another thread, from `share()`'s handle. */
@@ -238,7 +238,7 @@ export class FileBackend implements CacheBackend {
     this.scheduler.noteWrites(1);
   }
 
-  private runSweep(reason: 'writes' | 'timer'): void {
+  private runSweep(reason: SweepReason): void {
     if (this.closed) return;
     try {
       this.sweeper.check(reason);

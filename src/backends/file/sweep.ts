@@ -2,7 +2,7 @@
 //
 // Counting files means listing the directory, so writes do not count them: each process keeps
 // the totals its last scan found plus what it wrote since, and scans (and sweeps) only when that
-// estimate crosses a bound; the sweep timer scans regardless. Between scans the store can
+// estimate crosses a bound; the periodic sweep scans regardless. Between scans the store can
 // therefore exceed a bound by what other processes wrote since this one last looked.
 //
 // A scan `stat`s every entry file: the modification time stands for the creation time (an entry
@@ -13,7 +13,7 @@
 import { readdirSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BackendEvent } from '../api.js';
-import { isOverBounds, planSweep, type ProcessLocks, type StalenessPolicy, type SweepBounds, type SweepCandidate } from '../local-store/index.js';
+import { isOverBounds, planSweep, type ProcessLocks, type StalenessPolicy, type SweepBounds, type SweepCandidate, type SweepReason } from '../local-store/index.js';
 import type { FileLayout } from './layout.js';
 import type { FileLockStore } from './lock-store.js';
 
@@ -56,8 +56,8 @@ export class FileSweeper {
     this.estimatedBytes += bytes;
   }
 
-  /** After writes: sweep when the estimate is over a bound (or unknown). On the timer: always. */
-  check(reason: 'writes' | 'timer'): number {
+  /** After writes: sweep when the estimate is over a bound (or unknown). Periodically: always. */
+  check(reason: SweepReason): number {
     if (reason === 'writes' && !Number.isNaN(this.estimatedEntries) && !isOverBounds(this.estimatedEntries, this.estimatedBytes, this.bounds())) {
       return 0;
     }

@@ -22,6 +22,8 @@ export function openEnvironment(settings: LmdbSettings): LmdbEnvironment {
   try {
     root = open<Buffer, string>({
       path: settings.path,
+      // lmdb-js would take a path whose last part has a dot ("/tmp/tmp.x1") for a single file.
+      noSubdir: false,
       noSync: settings.noSync,
       ...(settings.mapSize === undefined ? {} : { mapSize: settings.mapSize }),
       encoding: 'binary',

@@ -2,6 +2,7 @@
 // that opens it. Values are the region's envelope bytes; the creation lock is a record in the
 // environment (see lock-store.ts) with one thread per process polling it (thread-gate.ts); the
 // invalidation state lives in the environment too; sweeps keep the store within its bounds.
+import { isMainThread } from 'node:worker_threads';
 import type {
   BackendArguments,
   BackendEvent,
@@ -15,7 +16,7 @@ import { BackendUnavailableError, ValueTooLargeError } from '../../errors.js';
 import { readCreatedAt } from '../../serialization/index.js';
 import { NEVER } from '../../time.js';
 import { NO_VALUE, type NoValue } from '../../values.js';
-import { ProcessLocks, ProcessMutex, SharedStats, SweepScheduler, effectiveMaxAge } from '../local-store/index.js';
+import { ProcessLocks, ProcessMutex, SharedStats, SweepScheduler, effectiveMaxAge, type SweepReason } from '../local-store/index.js';
 import { openEnvironment, storedKey, type LmdbEnvironment } from './environment.js';
 import { LmdbInvalidationStore } from './invalidation-store.js';
 import { LmdbStatsRecords } from './stats-records.js';
@@ -55,7 +56,14 @@ export class LmdbBackend implements CacheBackend {
     this.locks.setReporter((event) => this.report(event));
     const invalidation = new LmdbInvalidationStore(this.env.meta);
     this.invalidationStore = invalidation;
-    this.statsStore = new SharedStats(new LmdbStatsRecords(this.env), (error) => this.report({ type: 'backendError', operation: 'stats', error }));
+    // lmdb aborts the process when a thread is terminated inside a write, and pools terminate idle
+    // workers: a worker thread writes only while it is working, never from a timer.
+    const writesFromTimers = isMainThread;
+    this.statsStore = new SharedStats(
+      new LmdbStatsRecords(this.env),
+      (error) => this.report({ type: 'backendError', operation: 'stats', error }),
+      writesFromTimers,
+    );
     // The region reads again right after taking a lock: it must see what the previous holder
     // committed, even within the event turn whose read snapshot predates that commit.
     this.locks.onAcquired = () => {
@@ -72,6 +80,7 @@ export class LmdbBackend implements CacheBackend {
     this.scheduler = new SweepScheduler((reason) => this.runSweep(reason), {
       intervalMs: this.settings.sweepIntervalMs,
       checkEveryWrites,
+      onTimer: writesFromTimers,
     });
   }
 
@@ -211,7 +220,7 @@ export class LmdbBackend implements CacheBackend {
     return value;
   }
 
-  private runSweep(reason: 'writes' | 'timer'): void {
+  private runSweep(reason: SweepReason): void {
     if (this.closed) return;
     try {
       this.sweeper.check(reason);

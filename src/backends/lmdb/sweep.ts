@@ -6,7 +6,7 @@
 // scan saw, so an entry rewritten in the meantime by another process survives.
 import type { BackendEvent } from '../api.js';
 import { readCreatedAt } from '../../serialization/index.js';
-import { isOverBounds, planSweep, type ProcessLocks, type SweepBounds, type SweepCandidate } from '../local-store/index.js';
+import { isOverBounds, planSweep, type ProcessLocks, type SweepBounds, type SweepCandidate, type SweepReason } from '../local-store/index.js';
 import { SWEEP_LOCK_KEY, type BinaryDatabase } from './environment.js';
 
 /** Entries removed per write transaction, so other writers never wait long. */
@@ -40,10 +40,10 @@ export class LmdbSweeper {
   ) {}
 
   /**
-   * After writes: sweep only when over a bound. On the timer: also when entries can expire.
+   * After writes: sweep only when over a bound. Periodically: also when entries can expire.
    * Returns the number of entries removed.
    */
-  check(reason: 'writes' | 'timer'): number {
+  check(reason: SweepReason): number {
     const bounds = this.bounds();
     const size = measure(this.values);
     const over = isOverBounds(size.entries, size.bytes, bounds);

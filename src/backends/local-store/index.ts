@@ -18,7 +18,7 @@ export type { SweepBounds, SweepCandidate, SweepPlan } from './sweep-plan.js';
 export { SweepScheduler } from './sweep-scheduler.js';
 export { SharedStats, decodeStatsRecord, encodeStatsRecord } from './shared-stats.js';
 export type { StatsRecords } from './shared-stats.js';
-export type { SweepSchedule } from './sweep-scheduler.js';
+export type { SweepReason, SweepSchedule } from './sweep-scheduler.js';
 export {
   DEFAULT_LOCK_LEASE_MS,
   DEFAULT_LOCK_POLL_MS,

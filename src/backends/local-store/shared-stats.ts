@@ -2,6 +2,10 @@
 // instance: a thread of a process) counts in memory and writes its running totals as one record
 // at most every FLUSH_DELAY_MS; `snapshot()` adds up every writer's record. A count therefore
 // reaches other processes within that delay once the writer's event loop turns.
+//
+// A writer that must not write from a timer (a worker thread that may be terminated while idle,
+// see sweep-scheduler.ts) writes its totals with the first count after each delay instead; its
+// last counts before it goes idle reach the store with its next count, `snapshot()` or `flush()`.
 import { randomBytes } from 'node:crypto';
 import { threadId } from 'node:worker_threads';
 import { STAT_NAMES, type CacheStats, type StatName, type StatsStore } from '../api.js';
@@ -47,13 +51,22 @@ export class SharedStats implements StatsStore {
   private dirty = false;
   private timer: NodeJS.Timeout | undefined;
 
+  private lastFlush = 0;
+
   constructor(
     private readonly records: StatsRecords,
     private readonly onError: (error: unknown) => void,
+    /** Whether pending counts are written by a timer, or by the first count after the delay. */
+    private readonly flushOnTimer = true,
   ) {}
 
   increment(name: StatName, by = 1): void {
     this.totals[name] += by;
+    if (!this.flushOnTimer) {
+      this.dirty = true;
+      if (Date.now() - this.lastFlush >= FLUSH_DELAY_MS) this.flush();
+      return;
+    }
     if (this.dirty) return;
     this.dirty = true;
     this.timer = setTimeout(() => this.flush(), FLUSH_DELAY_MS);
@@ -83,6 +96,7 @@ export class SharedStats implements StatsStore {
     this.timer = undefined;
     if (!this.dirty) return;
     this.dirty = false;
+    this.lastFlush = Date.now();
     try {
       this.records.write(this.writer, encodeStatsRecord(this.totals));
     } catch (error) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { LmdbBackend } from '../../../src/backends/lmdb/index.js';
 import { BackendUnavailableError, ValidationError } from '../../../src/errors.js';
@@ -33,5 +33,14 @@ describe('lmdb: its own options', () => {
     const file = join(freshDir(), 'a-plain-file');
     writeFileSync(file, '');
     expect(() => new LmdbBackend({ path: join(file, 'env') })).to.throw(BackendUnavailableError, /a-plain-file/);
+  });
+
+  it('path is always a directory, also when its last part has a dot in it', async () => {
+    const path = join(freshDir(), 'cache.v2');
+    const backend = new LmdbBackend({ path });
+    backend.setSync('k', new Uint8Array([1, 2, 3]));
+    await backend.close();
+    expect(statSync(path).isDirectory()).to.equal(true);
+    expect(readdirSync(path)).to.include('data.mdb');
   });
 });

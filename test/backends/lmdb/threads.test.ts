@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { open } from 'lmdb';
 import { makeRegion } from '../../../src/index.js';
 import { freshDir, removeTempDirs } from './support.js';
 
@@ -64,5 +65,50 @@ describe('lmdb: worker threads of one process', function () {
     expect(answers.flatMap((answer) => answer.values).every((value) => value === 'made once')).to.equal(true);
     expect(await region.get('cold')).to.equal('made once');
     await region.close();
+  });
+});
+
+describe('lmdb: a worker thread writes only while it works', function () {
+  this.timeout(60_000);
+
+  // Pools terminate idle workers, and lmdb aborts the process when a thread is terminated inside a
+  // write: a worker must leave the environment untouched while idle, sweeps and stats included.
+  it('nothing is written while the worker is idle, even with a sweep due every 10 ms; its counts arrive with its next operation', async () => {
+    const path = freshDir();
+    const setup = makeRegion().configure('lmdb', { expirationTime: '1m', arguments: { path, sweepInterval: '10ms' } });
+    await setup.ready;
+    const handle = setup.share();
+    await setup.close(); // no backend left in this thread: every write from now on is the worker's
+    const observer = open({ path, noSync: true });
+    const lastTxnId = (): number => (observer.getStats() as { lastTxnId: number }).lastTxnId;
+
+    const signal = new SharedArrayBuffer(4);
+    const worker = new Worker(new URL('./fixtures/boot.mjs', import.meta.url), {
+      workerData: { handle, task: 'idle', signal, script: new URL('./fixtures/thread-worker.ts', import.meta.url).href },
+    });
+    try {
+      await once(worker, 'message'); // ready
+      const idle = once(worker, 'message');
+      Atomics.store(new Int32Array(signal), 0, 1);
+      Atomics.notify(new Int32Array(signal), 0);
+      await idle;
+      const whenIdle = lastTxnId();
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(lastTxnId(), 'transactions committed while the worker was idle').to.equal(whenIdle);
+
+      const worked = once(worker, 'message');
+      worker.postMessage('finish');
+      await worked;
+      expect(lastTxnId(), 'its pending counts are written with its next operation').to.be.greaterThan(whenIdle);
+      const region = makeRegion().configure('lmdb', { expirationTime: '1m', arguments: { path } });
+      const stats = region.stats();
+      await region.close();
+      expect(stats.creations).to.equal(20);
+      expect(stats.hits).to.equal(21);
+      worker.postMessage('close');
+    } finally {
+      await exitOnItsOwn(worker);
+      await observer.close();
+    }
   });
 });

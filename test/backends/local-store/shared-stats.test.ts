@@ -79,4 +79,32 @@ describe('shared stats records', () => {
     expect(stats.snapshot().hits).to.equal(2);
     expect(errors).to.have.length(1);
   });
+
+  function recordingStore(): StatsRecords & { written: Array<{ hits?: number }> } {
+    const written: Array<{ hits?: number }> = [];
+    return { written, write: (_writer, record) => written.push(decodeStatsRecord(record)), readAll: () => [] };
+  }
+
+  it('by default, counts are written by a timer after the flush delay, once for a burst', async () => {
+    const records = recordingStore();
+    const stats = new SharedStats(records, () => {});
+    for (let i = 0; i < 5; i++) stats.increment('hits');
+    expect(records.written).to.deep.equal([]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(records.written.map((record) => record.hits)).to.deep.equal([5]);
+  });
+
+  it('without timers: the first count writes at once, later ones with the first count after the delay, none while idle', async () => {
+    const records = recordingStore();
+    const stats = new SharedStats(records, () => {}, false);
+    for (let i = 0; i < 5; i++) stats.increment('hits');
+    expect(records.written.map((record) => record.hits)).to.deep.equal([1]);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(records.written, 'idle').to.have.length(1);
+    stats.increment('hits');
+    expect(records.written.map((record) => record.hits)).to.deep.equal([1, 6]);
+    stats.increment('hits');
+    stats.flush();
+    expect(records.written.map((record) => record.hits)).to.deep.equal([1, 6, 7]);
+  });
 });
