@@ -28,6 +28,8 @@ export { MemcachedBackend } from './backends/memcached/index.js';
 export type { MemcachedBackendOptions } from './backends/memcached/index.js';
 export { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from './backends/redis/index.js';
 export type { RedisBackendOptions, RedisClusterBackendOptions, RedisSentinelBackendOptions } from './backends/redis/index.js';
+export { TieredBackend } from './backends/tiered/index.js';
+export type { TierOptions, TieredBackendOptions } from './backends/tiered/index.js';
 export { STAT_NAMES } from './backends/api.js';
 export type {
   BackendArguments,

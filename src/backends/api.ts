@@ -119,7 +119,9 @@ export interface CacheBackend {
   readonly statsStore?: StatsStore;
   /**
    * Called once by the region at configure time, before any other call, for backends that take
-   * `CachedValue` objects (`serialized` not set) but store bytes themselves.
+   * `CachedValue` objects (`serialized` not set) but store bytes themselves. Such a backend's
+   * `set` must also take envelope bytes already encoded with this codec (the `tiered` backend
+   * hands over the bytes it made for its other tiers rather than a value to encode again).
    */
   useCodec?(codec: ValueCodec): void;
   /**

@@ -9,6 +9,7 @@ import { NullBackend } from './null.js';
 import { RedisBackend, RedisClusterBackend, RedisSentinelBackend } from './redis/index.js';
 import { registerBackend } from './registry.js';
 import { SharedMemoryBackend } from './shared-memory/index.js';
+import { TieredBackend } from './tiered/index.js';
 
 registerBackend('null', NullBackend);
 registerBackend('memory', MemoryBackend);
@@ -19,3 +20,4 @@ registerBackend('redis', RedisBackend);
 registerBackend('redis-sentinel', RedisSentinelBackend);
 registerBackend('redis-cluster', RedisClusterBackend);
 registerBackend('memcached', MemcachedBackend);
+registerBackend('tiered', TieredBackend);

@@ -1,0 +1,22 @@
+// The shared suites every backend runs, over three chains: in-thread tiers, the on-host tiers,
+// and the whole chain down to the run's real Redis.
+import '../../../src/index.js';
+import { backendConformanceSuite, mutexConformanceSuite } from '../../../src/testing/index.js';
+import { freshDir, removeTempDirs } from '../lmdb/support.js';
+import { sharedRedisUrl, uniquePrefix } from '../redis/support.js';
+
+after(removeTempDirs);
+
+const prefix = uniquePrefix('tiered');
+const inThread = () => ({ tiers: [{ backend: 'memory' }, { backend: 'memory-serialized' }] });
+const onHost = () => ({ tiers: [{ backend: 'shared-memory' }, { backend: 'lmdb', arguments: { path: freshDir() } }] });
+const everyTier = () => ({
+  tiers: [{ backend: 'shared-memory' }, { backend: 'lmdb', arguments: { path: freshDir() } }, { backend: 'redis', arguments: { url: sharedRedisUrl(), prefix } }],
+});
+
+backendConformanceSuite({ backend: 'tiered', label: 'memory → memory-serialized', arguments: inThread });
+backendConformanceSuite({ backend: 'tiered', label: 'shared-memory → lmdb', arguments: onHost });
+backendConformanceSuite({ backend: 'tiered', label: 'shared-memory → lmdb → redis', arguments: everyTier });
+mutexConformanceSuite({ backend: 'tiered', label: 'memory → memory-serialized', arguments: inThread });
+mutexConformanceSuite({ backend: 'tiered', label: 'shared-memory → lmdb', arguments: onHost });
+mutexConformanceSuite({ backend: 'tiered', label: 'shared-memory → lmdb → redis', arguments: everyTier });
