@@ -9,7 +9,7 @@ const CONTRACT = [
   'functionMultiKeyGenerator', 'DefaultInvalidationStrategy', 'DogpileCacheError', 'RegionAlreadyConfigured',
   'RegionNotConfigured', 'ValidationError', 'PluginNotFound', 'CantDeserializeError', 'LockTimeoutError',
 ];
-const BACKENDS = ['null', 'memory', 'memory-serialized', 'shared-memory', 'lmdb', 'file', 'redis', 'redis-sentinel', 'redis-cluster', 'memcached'];
+const BACKENDS = ['null', 'memory', 'memory-serialized', 'shared-memory', 'lmdb', 'file', 'redis', 'redis-sentinel', 'redis-cluster', 'memcached', 'tiered'];
 
 describe('public API', () => {
   it('the main entry point exports every contract name and registers every backend', () => {

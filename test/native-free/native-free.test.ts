@@ -46,7 +46,7 @@ describe('native-free entry point in a process that cannot load native addons', 
 
   it('the other native-free backends answer too (redis and memcached when the run has servers)', () => {
     const others = report.others as Record<string, string>;
-    for (const name of ['memory', 'memory-serialized', 'shared-memory']) expect(others[name]).to.equal(`${name} works`);
+    for (const name of ['memory', 'memory-serialized', 'shared-memory', 'tiered']) expect(others[name]).to.equal(`${name} works`);
     if (process.env.DOGPILE_TEST_REDIS_URL) expect(others.redis).to.equal('redis works');
     if (process.env.DOGPILE_TEST_MEMCACHED_SERVERS) expect(others.memcached).to.equal('memcached works');
   });

@@ -28,6 +28,8 @@ import { resolveTiers, type TieredBackendOptions } from './options.js';
 import { SyncTieredMutex, TieredMutex, type TierFailure } from './tiered-mutex.js';
 
 const HANDLE_KIND = 'dogpile-cache:tiered';
+/** How long nearer locks wait on a busy farther one when the region sets no lock timeout. */
+const DEFAULT_FOLLOW_MS = 30_000;
 
 /** What `share()` returns: each tier's registered name and its own handle. */
 export interface TieredBackendHandle {
@@ -60,6 +62,7 @@ export class TieredBackend implements CacheBackend {
   private readonly encodesOnce: boolean;
   private codec: ValueCodec | undefined;
   private expirationMs = Number.POSITIVE_INFINITY;
+  private lockTimeoutMs = Number.POSITIVE_INFINITY;
   private sink: BackendEventSink = () => {};
 
   constructor(args: BackendArguments) {
@@ -119,6 +122,7 @@ export class TieredBackend implements CacheBackend {
 
   useRegionOptions(options: RegionOptionsForBackend): void {
     this.expirationMs = options.expirationTimeMs;
+    this.lockTimeoutMs = options.lockTimeoutMs;
     for (const { backend } of this.tiers) backend.useRegionOptions?.(options);
   }
 
@@ -309,10 +313,14 @@ export class TieredBackend implements CacheBackend {
       holdsFreshValue: async () => fresh(await this.tiers[index]!.backend.get(key)),
       holdsFreshValueSync: () => fresh(this.tiers[index]!.backend.getSync!(key)),
     }));
+    const following = {
+      maxMs: Number.isFinite(this.lockTimeoutMs) ? this.lockTimeoutMs : DEFAULT_FOLLOW_MS,
+      readThrough: () => this.get(key),
+    };
     if (this.getSync !== undefined && tierLocks.every((tier) => isSyncMutex(tier.mutex))) {
-      return new SyncTieredMutex(tierLocks as Array<(typeof tierLocks)[number] & { mutex: SyncCacheMutex }>, onFailure);
+      return new SyncTieredMutex(tierLocks as Array<(typeof tierLocks)[number] & { mutex: SyncCacheMutex }>, onFailure, following);
     }
-    return new TieredMutex(tierLocks, onFailure);
+    return new TieredMutex(tierLocks, onFailure, following);
   }
 
   /** Closes every tier, farthest first; every tier is closed even when one fails. */

@@ -5,6 +5,13 @@
 // looks in that tier: a value created meanwhile ends the climb, and the lock it holds so far is
 // enough for the region to read that value again.
 //
+// A caller that only tries (an expired value is there to serve) and finds a farther tier busy
+// keeps the nearer locks it won until that farther lock is free again, then reads the new value
+// through into the nearer tiers before letting go: the creation is under way elsewhere, and the
+// other callers of its thread, process or host find the nearer lock busy, or the value fresh,
+// instead of asking the farther tier again. So a stampede on an expired key also reaches each
+// tier once per member of the tier inside it.
+//
 // A tier whose lock cannot be reached (its server is down) is skipped and reported: the tiers
 // that still work keep excluding each other's callers.
 import type { CacheMutex, SyncCacheMutex } from '../api.js';
@@ -15,6 +22,18 @@ export interface TierLock<M extends CacheMutex> {
   readonly holdsFreshValue: () => boolean | Promise<boolean>;
 }
 
+/** How a follower waits for a farther lock to be free and then brings its value nearer. */
+export interface Following {
+  /** Longest time nearer locks are kept while a farther holder finishes. */
+  readonly maxMs: number;
+  /** Reads the key through every tier, copying a value found further out into the nearer ones. */
+  readonly readThrough: () => unknown;
+}
+
+/** Pauses between two looks at a farther lock: from 2 ms doubling to 50 ms. */
+const FOLLOW_FIRST_PAUSE_MS = 2;
+const FOLLOW_MAX_PAUSE_MS = 50;
+
 export type TierFailure = (operation: 'lock' | 'unlock' | 'locked', error: unknown) => void;
 
 export class TieredMutex implements CacheMutex {
@@ -24,6 +43,7 @@ export class TieredMutex implements CacheMutex {
   constructor(
     protected readonly tiers: ReadonlyArray<TierLock<CacheMutex>>,
     protected readonly onFailure: TierFailure,
+    protected readonly following: Following,
   ) {}
 
   async acquire(wait = true, timeoutMs?: number): Promise<boolean> {
@@ -40,7 +60,8 @@ export class TieredMutex implements CacheMutex {
         continue;
       }
       if (!won) {
-        await this.releaseAll(held);
+        if (!wait && held.length > 0) this.follow(tier.mutex, held);
+        else await this.releaseAll(held);
         return false;
       }
       held.push(tier.mutex);
@@ -76,8 +97,30 @@ export class TieredMutex implements CacheMutex {
     }
   }
 
+  /**
+   * In the background: keeps `nearer` until `farther` is free (looking, not trying to take it, so
+   * the farther tier sees no second attempt) or `maxMs` passed, reads the value through, lets go.
+   */
+  protected follow(farther: CacheMutex, nearer: CacheMutex[]): void {
+    void (async () => {
+      try {
+        const deadline = Date.now() + this.following.maxMs;
+        let pause = FOLLOW_FIRST_PAUSE_MS;
+        while ((await farther.locked()) && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, deadline - Date.now()))));
+          pause = Math.min(pause * 2, FOLLOW_MAX_PAUSE_MS);
+        }
+        await this.following.readThrough();
+      } catch (error) {
+        this.onFailure('locked', error);
+      } finally {
+        await this.releaseAll(nearer);
+      }
+    })();
+  }
+
   /** Farthest first, so a nearer tier's waiters wake only once every tier further out is free. */
-  private async releaseAll(held: CacheMutex[]): Promise<void> {
+  protected async releaseAll(held: CacheMutex[]): Promise<void> {
     for (const mutex of [...held].reverse()) {
       try {
         await mutex.release();
@@ -93,8 +136,9 @@ export class SyncTieredMutex extends TieredMutex implements SyncCacheMutex {
   constructor(
     private readonly syncTiers: ReadonlyArray<TierLock<SyncCacheMutex> & { readonly holdsFreshValueSync: () => boolean }>,
     onFailure: TierFailure,
+    following: Following,
   ) {
-    super(syncTiers, onFailure);
+    super(syncTiers, onFailure, following);
   }
 
   acquireSync(wait = true, timeoutMs?: number): boolean {
@@ -111,7 +155,8 @@ export class SyncTieredMutex extends TieredMutex implements SyncCacheMutex {
         continue;
       }
       if (!won) {
-        this.releaseAllSync(held);
+        if (!wait && held.length > 0) this.follow(tier.mutex, held);
+        else this.releaseAllSync(held);
         return false;
       }
       held.push(tier.mutex);

@@ -13,7 +13,7 @@ async function runWorkers<T>(count: number, workerData: Record<string, unknown>)
   const workers = Array.from(
     { length: count },
     () =>
-      new Worker(new URL('./fixtures/boot.mjs', import.meta.url), {
+      new Worker(new URL('../../support/ts-worker-boot.mjs', import.meta.url), {
         workerData: { ...workerData, signal, script: new URL('./fixtures/thread-worker.ts', import.meta.url).href },
       }),
   );
@@ -83,7 +83,7 @@ describe('lmdb: a worker thread writes only while it works', function () {
     const lastTxnId = (): number => (observer.getStats() as { lastTxnId: number }).lastTxnId;
 
     const signal = new SharedArrayBuffer(4);
-    const worker = new Worker(new URL('./fixtures/boot.mjs', import.meta.url), {
+    const worker = new Worker(new URL('../../support/ts-worker-boot.mjs', import.meta.url), {
       workerData: { handle, task: 'idle', signal, script: new URL('./fixtures/thread-worker.ts', import.meta.url).href },
     });
     try {

@@ -7,8 +7,8 @@ const running = new Set<Worker>();
 
 /** Starts a worker script from `./workers/`; `stopWorkers()` terminates any still running. */
 export function startWorker(script: string, workerData: unknown): Worker {
-  // Workers written in TypeScript start through boot.mjs, which registers tsx in the worker.
-  const worker = new Worker(new URL('./workers/boot.mjs', import.meta.url), {
+  // Workers written in TypeScript start through ts-worker-boot.mjs, which registers tsx in the worker.
+  const worker = new Worker(new URL('../../support/ts-worker-boot.mjs', import.meta.url), {
     workerData: { ...(workerData as object), script: new URL(`./workers/${script}`, import.meta.url).href },
   });
   running.add(worker);

@@ -172,6 +172,13 @@ describe('tiered: values across tiers', function () {
     expect(thrown).to.equal(failure);
   });
 
+  it('share() needs every tier to be shareable, and names the one that is not; attach() checks its handle', () => {
+    const region = makeRegion().configure('tiered', { arguments: { tiers: [{ backend: 'memory' }, { backend: 'shared-memory' }] } });
+    regions.push(region);
+    expect(() => region.share()).to.throw(/its "memory" tier cannot be shared/);
+    expect(() => TieredBackend.attach({ tiers: [] })).to.throw(ValidationError, /handle returned by share\(\)/);
+  });
+
   it('sync methods exist only when every tier answers synchronously', () => {
     const onHostRegion = onHost(freshDir());
     expect(onHostRegion.supportsSync).to.equal(true);
