@@ -20,7 +20,6 @@ import {
   type RegionOptionsForBackend,
   type StatsStore,
   type StoredValue,
-  type SyncCacheMutex,
   type ValueCodec,
 } from '../api.js';
 import { lookupBackend, isBackendClass } from '../registry.js';
@@ -308,18 +307,16 @@ export class TieredBackend implements CacheBackend {
       const value = this.decode(stored, key);
       return !isNoValue(value) && this.isFresh(value);
     };
-    const tierLocks = locks.map(({ mutex, index }) => ({
-      mutex,
-      holdsFreshValue: async () => fresh(await this.tiers[index]!.backend.get(key)),
-      holdsFreshValueSync: () => fresh(this.tiers[index]!.backend.getSync!(key)),
-    }));
     const following = {
       maxMs: Number.isFinite(this.lockTimeoutMs) ? this.lockTimeoutMs : DEFAULT_FOLLOW_MS,
       readThrough: () => this.get(key),
     };
-    if (this.getSync !== undefined && tierLocks.every((tier) => isSyncMutex(tier.mutex))) {
-      return new SyncTieredMutex(tierLocks as Array<(typeof tierLocks)[number] & { mutex: SyncCacheMutex }>, onFailure, following);
+    if (this.getSync !== undefined && locks.every(({ mutex }) => isSyncMutex(mutex))) {
+      // Every tier answers synchronously: so do the fresh-value checks of the climb.
+      const tierLocks = locks.map(({ mutex, index }) => ({ mutex, holdsFreshValue: () => fresh(this.tiers[index]!.backend.getSync!(key)) }));
+      return new SyncTieredMutex(tierLocks, onFailure, following);
     }
+    const tierLocks = locks.map(({ mutex, index }) => ({ mutex, holdsFreshValue: async () => fresh(await this.tiers[index]!.backend.get(key)) }));
     return new TieredMutex(tierLocks, onFailure, following);
   }
 

@@ -1,9 +1,9 @@
 // The creation lock of a tiered backend: the tiers' locks taken in order, nearest first. A caller
 // reaches a tier's lock only after it won every lock nearer to it, so each tier sees one
 // contender per member of the tier inside it (one thread per process on the host's lock, one
-// process per host on the Redis lock). Having won a tier after others held it, the winner first
-// looks in that tier: a value created meanwhile ends the climb, and the lock it holds so far is
-// enough for the region to read that value again.
+// process per host on the Redis lock). Having won a tier, the winner first looks in that tier: a
+// value stored there meanwhile (by the holder it waited for) ends the climb, and the locks it
+// holds so far are enough for the region to read that value again.
 //
 // A caller that only tries (an expired value is there to serve) and finds a farther tier busy
 // keeps the nearer locks it won until that farther lock is free again, then reads the new value
@@ -14,10 +14,14 @@
 //
 // A tier whose lock cannot be reached (its server is down) is skipped and reported: the tiers
 // that still work keep excluding each other's callers.
+//
+// The climb is written once (`climbing`) and run asynchronously or, when every tier's lock can
+// be, synchronously.
 import type { CacheMutex, SyncCacheMutex } from '../api.js';
+import { runSteps, runStepsSync, type Steps } from './steps.js';
 
-export interface TierLock<M extends CacheMutex> {
-  readonly mutex: M;
+export interface TierLock {
+  readonly mutex: CacheMutex;
   /** Whether the tier now holds a fresh value for the key: then no tier further out is needed. */
   readonly holdsFreshValue: () => boolean | Promise<boolean>;
 }
@@ -30,71 +34,96 @@ export interface Following {
   readonly readThrough: () => unknown;
 }
 
+export type TierFailure = (operation: 'lock' | 'unlock' | 'locked', error: unknown) => void;
+
 /** Pauses between two looks at a farther lock: from 2 ms doubling to 50 ms. */
 const FOLLOW_FIRST_PAUSE_MS = 2;
 const FOLLOW_MAX_PAUSE_MS = 50;
 
-export type TierFailure = (operation: 'lock' | 'unlock' | 'locked', error: unknown) => void;
+/** Where a climb ended: the locks won, and the lock found busy, if any. */
+interface Climb {
+  readonly held: CacheMutex[];
+  readonly busy?: CacheMutex;
+}
 
 export class TieredMutex implements CacheMutex {
   /** Tiers whose locks this handle holds, nearest first. */
   protected held: CacheMutex[] = [];
 
   constructor(
-    protected readonly tiers: ReadonlyArray<TierLock<CacheMutex>>,
+    protected readonly tiers: readonly TierLock[],
     protected readonly onFailure: TierFailure,
     protected readonly following: Following,
   ) {}
 
   async acquire(wait = true, timeoutMs?: number): Promise<boolean> {
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    const held: CacheMutex[] = [];
-    let lastError: unknown;
-    for (const [index, tier] of this.tiers.entries()) {
-      let won: boolean;
-      try {
-        won = await tier.mutex.acquire(wait, remaining(deadline));
-      } catch (error) {
-        this.onFailure('lock', error);
-        lastError = error;
-        continue;
-      }
-      if (!won) {
-        if (!wait && held.length > 0) this.follow(tier.mutex, held);
-        else await this.releaseAll(held);
-        return false;
-      }
-      held.push(tier.mutex);
-      if (index < this.tiers.length - 1 && (await this.freshIn(tier))) break;
+    const climb = await runSteps(this.climbing(wait, timeoutMs, false));
+    if (climb.busy === undefined) {
+      this.held = climb.held;
+      return true;
     }
-    if (held.length === 0) throw lastError;
-    this.held = held;
-    return true;
+    if (!wait && climb.held.length > 0) this.follow(climb.busy, climb.held);
+    else await runSteps(this.releasing(climb.held, false));
+    return false;
   }
 
   async release(): Promise<void> {
     const held = this.held;
     this.held = [];
-    await this.releaseAll(held);
+    await runSteps(this.releasing(held, false));
   }
 
-  async locked(): Promise<boolean> {
-    for (const tier of this.tiers) {
+  locked(): Promise<boolean> {
+    return runSteps(this.lookingAt(false));
+  }
+
+  protected *climbing(wait: boolean, timeoutMs: number | undefined, sync: boolean): Steps<Climb> {
+    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
+    const remaining = () => (deadline === undefined ? undefined : Math.max(0, deadline - Date.now()));
+    const held: CacheMutex[] = [];
+    let lastError: unknown;
+    for (const [index, { mutex, holdsFreshValue }] of this.tiers.entries()) {
+      let won: boolean;
       try {
-        if (await tier.mutex.locked()) return true;
+        won = (yield sync ? (mutex as SyncCacheMutex).acquireSync(wait, remaining()) : mutex.acquire(wait, remaining())) as boolean;
+      } catch (error) {
+        this.onFailure('lock', error);
+        lastError = error;
+        continue;
+      }
+      if (!won) return { held, busy: mutex };
+      held.push(mutex);
+      if (index === this.tiers.length - 1) break;
+      try {
+        if (yield holdsFreshValue()) break;
+      } catch {
+        // Reading the tier failed (its own reads report that): go on climbing.
+      }
+    }
+    if (held.length === 0) throw lastError;
+    return { held };
+  }
+
+  /** Farthest first, so a nearer tier's waiters wake only once every tier further out is free. */
+  protected *releasing(held: readonly CacheMutex[], sync: boolean): Steps<void> {
+    for (const mutex of [...held].reverse()) {
+      try {
+        yield sync ? (mutex as SyncCacheMutex).releaseSync() : mutex.release();
+      } catch (error) {
+        this.onFailure('unlock', error);
+      }
+    }
+  }
+
+  protected *lookingAt(sync: boolean): Steps<boolean> {
+    for (const { mutex } of this.tiers) {
+      try {
+        if (yield sync ? (mutex as SyncCacheMutex).lockedSync() : mutex.locked()) return true;
       } catch (error) {
         this.onFailure('locked', error);
       }
     }
     return false;
-  }
-
-  private async freshIn(tier: TierLock<CacheMutex>): Promise<boolean> {
-    try {
-      return await tier.holdsFreshValue();
-    } catch {
-      return false; // the climb goes on; reading the tier failed, which its own read reports
-    }
   }
 
   /**
@@ -114,95 +143,32 @@ export class TieredMutex implements CacheMutex {
       } catch (error) {
         this.onFailure('locked', error);
       } finally {
-        await this.releaseAll(nearer);
+        await runSteps(this.releasing(nearer, false));
       }
     })();
   }
-
-  /** Farthest first, so a nearer tier's waiters wake only once every tier further out is free. */
-  protected async releaseAll(held: CacheMutex[]): Promise<void> {
-    for (const mutex of [...held].reverse()) {
-      try {
-        await mutex.release();
-      } catch (error) {
-        this.onFailure('unlock', error);
-      }
-    }
-  }
 }
 
-/** The same lock for tiers that all answer synchronously. */
+/** The same lock for tiers whose locks, and reads, all answer synchronously. */
 export class SyncTieredMutex extends TieredMutex implements SyncCacheMutex {
-  constructor(
-    private readonly syncTiers: ReadonlyArray<TierLock<SyncCacheMutex> & { readonly holdsFreshValueSync: () => boolean }>,
-    onFailure: TierFailure,
-    following: Following,
-  ) {
-    super(syncTiers, onFailure, following);
-  }
-
   acquireSync(wait = true, timeoutMs?: number): boolean {
-    const deadline = timeoutMs === undefined ? undefined : Date.now() + timeoutMs;
-    const held: SyncCacheMutex[] = [];
-    let lastError: unknown;
-    for (const [index, tier] of this.syncTiers.entries()) {
-      let won: boolean;
-      try {
-        won = tier.mutex.acquireSync(wait, remaining(deadline));
-      } catch (error) {
-        this.onFailure('lock', error);
-        lastError = error;
-        continue;
-      }
-      if (!won) {
-        if (!wait && held.length > 0) this.follow(tier.mutex, held);
-        else this.releaseAllSync(held);
-        return false;
-      }
-      held.push(tier.mutex);
-      if (index < this.syncTiers.length - 1 && freshInSync(tier)) break;
+    const climb = runStepsSync(this.climbing(wait, timeoutMs, true));
+    if (climb.busy === undefined) {
+      this.held = climb.held;
+      return true;
     }
-    if (held.length === 0) throw lastError;
-    this.held = held;
-    return true;
+    if (!wait && climb.held.length > 0) this.follow(climb.busy, climb.held);
+    else runStepsSync(this.releasing(climb.held, true));
+    return false;
   }
 
   releaseSync(): void {
-    const held = this.held as SyncCacheMutex[];
+    const held = this.held;
     this.held = [];
-    this.releaseAllSync(held);
+    runStepsSync(this.releasing(held, true));
   }
 
   lockedSync(): boolean {
-    for (const tier of this.syncTiers) {
-      try {
-        if (tier.mutex.lockedSync()) return true;
-      } catch (error) {
-        this.onFailure('locked', error);
-      }
-    }
-    return false;
+    return runStepsSync(this.lookingAt(true));
   }
-
-  private releaseAllSync(held: SyncCacheMutex[]): void {
-    for (const mutex of [...held].reverse()) {
-      try {
-        mutex.releaseSync();
-      } catch (error) {
-        this.onFailure('unlock', error);
-      }
-    }
-  }
-}
-
-function freshInSync(tier: { readonly holdsFreshValueSync: () => boolean }): boolean {
-  try {
-    return tier.holdsFreshValueSync();
-  } catch {
-    return false;
-  }
-}
-
-function remaining(deadline: number | undefined): number | undefined {
-  return deadline === undefined ? undefined : Math.max(0, deadline - Date.now());
 }
