@@ -7,7 +7,7 @@
 // The region hands this backend `CachedValue` objects; tiers that store bytes get them encoded
 // with the region's codec (once per write, whatever the number of such tiers).
 import { DogpileCacheError, ValidationError } from '../../errors.js';
-import { describe } from '../../time.js';
+import { coarseNow, describe } from '../../time.js';
 import { NO_VALUE, isNoValue, type CachedValue, type NoValue } from '../../values.js';
 import {
   isSyncBackend,
@@ -134,49 +134,57 @@ export class TieredBackend implements CacheBackend {
 
   /** The nearest fresh value (copied into nearer tiers that lacked it), else the newest stale one. */
   get(key: string): Found | Promise<Found> {
-    // The nearest tier answers most reads: stay synchronous when it does.
-    const walk = new ReadWalk(this.tiers.length);
     let first: StoredValue | NoValue | Promise<StoredValue | NoValue>;
     try {
       first = this.tiers[0]!.backend.get(key);
     } catch (error) {
-      this.failedRead(walk, 0, error);
-      return this.readFrom(key, 1, walk);
+      return this.readFrom(key, ReadWalk.failedFirst(this.tiers.length, error));
     }
     if (isThenable<StoredValue | NoValue>(first)) {
       return Promise.resolve(first).then(
-        (stored) => (this.take(walk, 0, stored, key) ? this.finish(walk, key) : this.readFrom(key, 1, walk)),
-        (error: unknown) => {
-          this.failedRead(walk, 0, error);
-          return this.readFrom(key, 1, walk);
-        },
+        (stored) => this.afterNearest(key, stored),
+        (error: unknown) => this.readFrom(key, ReadWalk.failedFirst(this.tiers.length, error)),
       );
     }
-    return this.take(walk, 0, first, key) ? this.finish(walk, key) : this.readFrom(key, 1, walk);
+    return this.afterNearest(key, first);
   }
 
   async getMulti(keys: readonly string[]): Promise<Found[]> {
     return Promise.all(keys.map((key) => this.get(key)));
   }
 
-  private async readFrom(key: string, start: number, walk: ReadWalk): Promise<Found> {
-    for (let index = start; index < this.tiers.length; index++) {
+  /** Most reads end at the nearest tier: that path allocates nothing and stays synchronous. */
+  private afterNearest(key: string, stored: StoredValue | NoValue): Found | Promise<Found> {
+    const nearest = this.decode(stored, key);
+    if (!isNoValue(nearest) && this.isFresh(nearest)) return nearest;
+    return this.readFrom(key, ReadWalk.from(this.tiers.length, nearest));
+  }
+
+  private async readFrom(key: string, walk: ReadWalk): Promise<Found> {
+    for (let index = 1; index < this.tiers.length; index++) {
       try {
         if (this.take(walk, index, await this.tiers[index]!.backend.get(key), key)) break;
       } catch (error) {
-        this.failedRead(walk, index, error);
+        walk.failed(index, error);
       }
     }
     return this.finish(walk, key);
   }
 
   private readSync(key: string): Found {
-    const walk = new ReadWalk(this.tiers.length);
-    for (const [index, tier] of this.tiers.entries()) {
+    let walk: ReadWalk;
+    try {
+      const nearest = this.decode(this.tiers[0]!.backend.getSync!(key), key);
+      if (!isNoValue(nearest) && this.isFresh(nearest)) return nearest;
+      walk = ReadWalk.from(this.tiers.length, nearest);
+    } catch (error) {
+      walk = ReadWalk.failedFirst(this.tiers.length, error);
+    }
+    for (let index = 1; index < this.tiers.length; index++) {
       try {
-        if (this.take(walk, index, tier.backend.getSync!(key), key)) break;
+        if (this.take(walk, index, this.tiers[index]!.backend.getSync!(key), key)) break;
       } catch (error) {
-        this.failedRead(walk, index, error);
+        walk.failed(index, error);
       }
     }
     return this.finish(walk, key);
@@ -187,10 +195,6 @@ export class TieredBackend implements CacheBackend {
     const value = this.decode(stored, key);
     walk.saw(index, value);
     return !isNoValue(value) && this.isFresh(value);
-  }
-
-  private failedRead(walk: ReadWalk, index: number, error: unknown): void {
-    walk.failed(index, error);
   }
 
   private finish(walk: ReadWalk, key: string): Found {
@@ -338,7 +342,7 @@ export class TieredBackend implements CacheBackend {
   /** Fresh for the region's own expiration time and invalidation; older is worth a look further out. */
   private isFresh(value: CachedValue): boolean {
     const createdAt = value.metadata.ct;
-    if (Number.isFinite(this.expirationMs) && createdAt < Date.now() - this.expirationMs) return false;
+    if (createdAt < coarseNow() - this.expirationMs) return false;
     const invalidated = this.invalidationStore?.read();
     return invalidated === undefined || createdAt >= invalidated.at;
   }
@@ -419,6 +423,20 @@ class ReadWalk {
 
   constructor(tiers: number) {
     this.createdAt = new Array<number>(tiers).fill(Number.POSITIVE_INFINITY);
+  }
+
+  /** A walk that already read the nearest tier. */
+  static from(tiers: number, nearest: Found): ReadWalk {
+    const walk = new ReadWalk(tiers);
+    walk.saw(0, nearest);
+    return walk;
+  }
+
+  /** A walk whose read of the nearest tier failed. */
+  static failedFirst(tiers: number, error: unknown): ReadWalk {
+    const walk = new ReadWalk(tiers);
+    walk.failed(0, error);
+    return walk;
   }
 
   saw(index: number, value: Found): void {
