@@ -157,7 +157,7 @@ export class TieredBackend implements CacheBackend {
   private afterNearest(key: string, stored: StoredValue | NoValue): Found | Promise<Found> {
     const nearest = this.decode(stored, key);
     if (!isNoValue(nearest) && this.isFresh(nearest)) return nearest;
-    return this.readFrom(key, ReadWalk.from(this.tiers.length, nearest));
+    return this.readFrom(key, ReadWalk.from(this.tiers.length, nearest, stored));
   }
 
   private async readFrom(key: string, walk: ReadWalk): Promise<Found> {
@@ -174,9 +174,10 @@ export class TieredBackend implements CacheBackend {
   private readSync(key: string): Found {
     let walk: ReadWalk;
     try {
-      const nearest = this.decode(this.tiers[0]!.backend.getSync!(key), key);
+      const stored = this.tiers[0]!.backend.getSync!(key);
+      const nearest = this.decode(stored, key);
       if (!isNoValue(nearest) && this.isFresh(nearest)) return nearest;
-      walk = ReadWalk.from(this.tiers.length, nearest);
+      walk = ReadWalk.from(this.tiers.length, nearest, stored);
     } catch (error) {
       walk = ReadWalk.failedFirst(this.tiers.length, error);
     }
@@ -192,8 +193,9 @@ export class TieredBackend implements CacheBackend {
 
   /** Notes one tier's answer; true when it is fresh, so no tier further out need be read. */
   private take(walk: ReadWalk, index: number, stored: StoredValue | NoValue, key: string): boolean {
-    const value = this.decode(stored, key);
-    walk.saw(index, value);
+    // The same bytes that failed to decode in a nearer tier are not decoded (and reported) again.
+    const value = walk.isKnownUndecodable(stored) ? NO_VALUE : this.decode(stored, key);
+    walk.saw(index, value, stored);
     return !isNoValue(value) && this.isFresh(value);
   }
 
@@ -418,6 +420,8 @@ class ReadWalk {
   /** The tier the newest value came from. */
   newestAt = -1;
   readonly errors: unknown[] = [];
+  /** Bytes a nearer tier held that did not decode. */
+  private undecodable: Uint8Array | undefined;
   /** Per tier read: the creation time of what it held; -Infinity for nothing, Infinity for a failed read (never copied into). */
   readonly createdAt: number[];
 
@@ -426,9 +430,9 @@ class ReadWalk {
   }
 
   /** A walk that already read the nearest tier. */
-  static from(tiers: number, nearest: Found): ReadWalk {
+  static from(tiers: number, nearest: Found, stored: StoredValue | NoValue): ReadWalk {
     const walk = new ReadWalk(tiers);
-    walk.saw(0, nearest);
+    walk.saw(0, nearest, stored);
     return walk;
   }
 
@@ -439,9 +443,10 @@ class ReadWalk {
     return walk;
   }
 
-  saw(index: number, value: Found): void {
+  saw(index: number, value: Found, stored: StoredValue | NoValue): void {
     if (isNoValue(value)) {
       this.createdAt[index] = Number.NEGATIVE_INFINITY;
+      if (stored instanceof Uint8Array) this.undecodable = stored;
       return;
     }
     this.createdAt[index] = value.metadata.ct;
@@ -449,6 +454,10 @@ class ReadWalk {
       this.newest = value;
       this.newestAt = index;
     }
+  }
+
+  isKnownUndecodable(stored: StoredValue | NoValue): boolean {
+    return this.undecodable !== undefined && stored instanceof Uint8Array && Buffer.compare(this.undecodable, stored) === 0;
   }
 
   failed(index: number, error: unknown): void {

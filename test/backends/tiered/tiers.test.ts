@@ -137,6 +137,29 @@ describe('tiered: values across tiers', function () {
     expect(await a.get('k'), 'a finds b’s new value further out').to.equal('second');
   });
 
+  it('bytes that are not an entry: one deserializeError event however many tiers hold them; a good copy further out repairs the nearer tier', async () => {
+    const region = makeRegion().configure('tiered', {
+      expirationTime: '1m',
+      arguments: { tiers: [{ backend: 'lmdb', arguments: { path: freshDir() } }, { backend: 'file', arguments: { directory: freshDir('tiered-file') } }] },
+    });
+    regions.push(region);
+    const [near, far] = tiersOf(region);
+    const events: unknown[] = [];
+    region.on('deserializeError', (event) => events.push(event));
+    const garbage = new Uint8Array([1, 2, 3, 4, 5]);
+    near!.setSync!('both', garbage);
+    far!.setSync!('both', garbage);
+    expect(region.getSync('both')).to.equal(NO_VALUE);
+    expect(events).to.have.length(1);
+
+    near!.setSync!('near-only', garbage);
+    far!.setSync!('near-only', entry('good', Date.now()));
+    expect(region.getSync('near-only')).to.equal('good');
+    expect(events).to.have.length(2);
+    expect(region.getSync('near-only')).to.equal('good');
+    expect(events, 'the nearer tier now holds the good copy').to.have.length(2);
+  });
+
   it('a tier that fails is skipped and reported: reads and writes carry on with the others', async () => {
     class BrokenTier extends MemoryBackend {
       override get(): never {
