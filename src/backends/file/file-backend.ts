@@ -22,7 +22,7 @@ import { ProcessLocks, ProcessMutex, SharedStats, SweepScheduler, effectiveMaxAg
 import { writeAtomic, writeAtomicSync } from './atomic-write.js';
 import { readEntrySync } from './entry-read.js';
 import { FileInvalidationStore } from './invalidation-store.js';
-import { FileStatsRecords } from './stats-records.js';
+import { FileStatsRecords, STATS_LOCK_KEY } from './stats-records.js';
 import { FileLayout } from './layout.js';
 import { FileLockStore } from './lock-store.js';
 import { resolveFileOptions, type FileBackendOptions, type FileSettings } from './options.js';
@@ -72,7 +72,11 @@ export class FileBackend implements CacheBackend {
     this.locks.setReporter((event) => this.report(event));
     const invalidation = new FileInvalidationStore(this.layout);
     this.invalidationStore = invalidation;
-    this.statsStore = new SharedStats(new FileStatsRecords(this.layout), (error) => this.report({ type: 'backendError', operation: 'stats', error }));
+    this.statsStore = new SharedStats(
+      new FileStatsRecords(this.layout, () => this.locks.mutex(STATS_LOCK_KEY)),
+      (error) => this.report({ type: 'backendError', operation: 'stats', error }),
+      { retireExited: this.settings.checkOwnerAlive },
+    );
     // The region reads again right after taking a lock: look at the invalidation file afresh.
     this.locks.onAcquired = () => invalidation.refresh();
     this.sweeper = new FileSweeper(

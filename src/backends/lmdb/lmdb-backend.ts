@@ -59,11 +59,12 @@ export class LmdbBackend implements CacheBackend {
     // lmdb aborts the process when a thread is terminated inside a write, and pools terminate idle
     // workers: a worker thread writes only while it is working, never from a timer.
     const writesFromTimers = isMainThread;
-    this.statsStore = new SharedStats(
-      new LmdbStatsRecords(this.env),
-      (error) => this.report({ type: 'backendError', operation: 'stats', error }),
-      writesFromTimers,
-    );
+    const statsRecords = new LmdbStatsRecords(this.env);
+    this.statsStore = new SharedStats(statsRecords, (error) => this.report({ type: 'backendError', operation: 'stats', error }), {
+      flushOnTimer: writesFromTimers,
+      retireExited: this.settings.checkOwnerAlive,
+      counters: statsRecords.processCounters(),
+    });
     // The region reads again right after taking a lock: it must see what the previous holder
     // committed, even within the event turn whose read snapshot predates that commit.
     this.locks.onAcquired = () => {

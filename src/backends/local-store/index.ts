@@ -16,8 +16,17 @@ export type { GateObservation, GateTicket, ThreadGate } from './thread-gate.js';
 export { SWEEP_LOW_WATER, isOverBounds, planSweep } from './sweep-plan.js';
 export type { SweepBounds, SweepCandidate, SweepPlan } from './sweep-plan.js';
 export { SweepScheduler } from './sweep-scheduler.js';
-export { SharedStats, decodeStatsRecord, encodeStatsRecord } from './shared-stats.js';
-export type { StatsRecords } from './shared-stats.js';
+export {
+  InstanceCounters,
+  PROCESS_COUNTERS_BYTES,
+  ProcessCounters,
+  RETIRED_WRITER,
+  SharedStats,
+  decodeStatsRecord,
+  encodeStatsRecord,
+  mergeStatsRecords,
+} from './shared-stats.js';
+export type { SharedStatsOptions, StatsCounters, StatsRecords } from './shared-stats.js';
 export type { SweepReason, SweepSchedule } from './sweep-scheduler.js';
 export {
   DEFAULT_LOCK_LEASE_MS,

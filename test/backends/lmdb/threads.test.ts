@@ -58,12 +58,20 @@ describe('lmdb: worker threads of one process', function () {
   });
 
   it('4 threads × 25 callers on a cold key: one creator call', async () => {
-    const region = makeRegion().configure('lmdb', { expirationTime: '1m', arguments: { path: freshDir() } });
+    const path = freshDir();
+    const region = makeRegion().configure('lmdb', { expirationTime: '1m', arguments: { path } });
     await region.ready;
     const answers = await runWorkers<{ creatorCalls: number; values: string[] }>(4, { handle: region.share(), task: 'stampede' });
     expect(answers.reduce((sum, answer) => sum + answer.creatorCalls, 0)).to.equal(1);
     expect(answers.flatMap((answer) => answer.values).every((value) => value === 'made once')).to.equal(true);
     expect(await region.get('cold')).to.equal('made once');
+    // The threads of a process count in one record: ended threads leave no records behind.
+    expect(region.stats().creations).to.equal(1);
+    const meta = open({ path, noSync: true });
+    const records = [...meta.openDB({ name: 'dogpile:meta', encoding: 'binary' }).getKeys({ start: 'stats:', end: 'stats:\uffff' })];
+    await meta.close();
+    expect(records.map(String)).to.have.length(1);
+    expect(String(records[0])).to.match(new RegExp(`^stats:${process.pid}\\.p`));
     await region.close();
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { open as lmdbOpen } from 'lmdb';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,12 +50,58 @@ for (const [backend, argumentsFor] of [
       const region = open();
       await region.set('here', 1);
       await region.get('here');
-      await promisify(execFile)(process.execPath, ['--import', 'tsx', child, backend, JSON.stringify(argumentsFor(dir)), '20'], { cwd: process.cwd() });
+      await runChild(20);
       const stats = region.stats();
       expect(stats.hits).to.equal(21);
       expect(stats.creations).to.equal(1);
       expect(stats.misses).to.equal(1);
     });
+
+    it('the records of exited processes are folded into one retired record: counted once, never lost', async () => {
+      const region = open();
+      await region.get('missing');
+      for (const hits of [5, 7, 9]) await runChild(hits);
+      expect(writers(), 'three exited writers and this one').to.have.length(4);
+      const first = region.stats();
+      // The first child creates the key (a miss); the later ones find it (one more hit each).
+      expect(first.hits).to.equal(5 + 8 + 10);
+      expect(first.misses).to.equal(2);
+      expect(first.creations).to.equal(1);
+      expect(writers().sort(), 'after the snapshot that noticed them').to.deep.equal([ownWriter(), 'retired'].sort());
+      expect(region.stats()).to.deep.equal(first);
+      await runChild(1);
+      expect(region.stats().hits).to.equal(23 + 2);
+      expect(writers()).to.have.length(2);
+    });
+
+    it('checkOwnerAlive: false (processes in other pid namespaces) leaves every record alone', async () => {
+      const region = makeRegion().configure(backend, { expirationTime: '1m', arguments: { ...argumentsFor(dir), checkOwnerAlive: false } });
+      regions.push(region);
+      await runChild(3, { checkOwnerAlive: false });
+      expect(region.stats().hits).to.equal(3);
+      expect(writers()).to.not.include('retired');
+    });
+
+    async function runChild(hits: number, extra: Record<string, unknown> = {}): Promise<void> {
+      const args = JSON.stringify({ ...argumentsFor(dir), ...extra });
+      await promisify(execFile)(process.execPath, ['--import', 'tsx', child, backend, args, String(hits)], { cwd: process.cwd() });
+    }
+
+    /** The writer names of the records in the store. */
+    function writers(): string[] {
+      if (backend === 'file') return readdirSync(join(dir, 'stats'));
+      const env = lmdbOpen({ path: dir, noSync: true });
+      try {
+        const meta = env.openDB<Uint8Array, string>({ name: 'dogpile:meta', encoding: 'binary' });
+        return [...meta.getKeys({ start: 'stats:', end: 'stats:\uffff' })].map((key) => String(key).slice('stats:'.length));
+      } finally {
+        void env.close();
+      }
+    }
+
+    function ownWriter(): string {
+      return writers().find((writer) => writer.startsWith(`${process.pid}.`))!;
+    }
   });
 }
 
@@ -73,6 +120,7 @@ describe('shared stats records', () => {
       readAll: () => {
         throw new Error('disk gone');
       },
+      retire: () => {},
     };
     const stats = new SharedStats(broken, (error) => errors.push(error));
     stats.increment('hits', 2);
@@ -82,7 +130,7 @@ describe('shared stats records', () => {
 
   function recordingStore(): StatsRecords & { written: Array<{ hits?: number }> } {
     const written: Array<{ hits?: number }> = [];
-    return { written, write: (_writer, record) => written.push(decodeStatsRecord(record)), readAll: () => [] };
+    return { written, write: (_writer, record) => written.push(decodeStatsRecord(record)), readAll: () => [], retire: () => {} };
   }
 
   it('by default, counts are written by a timer after the flush delay, once for a burst', async () => {
@@ -96,7 +144,7 @@ describe('shared stats records', () => {
 
   it('without timers: the first count writes at once, later ones with the first count after the delay, none while idle', async () => {
     const records = recordingStore();
-    const stats = new SharedStats(records, () => {}, false);
+    const stats = new SharedStats(records, () => {}, { flushOnTimer: false });
     for (let i = 0; i < 5; i++) stats.increment('hits');
     expect(records.written.map((record) => record.hits)).to.deep.equal([1]);
     await new Promise((resolve) => setTimeout(resolve, 150));
