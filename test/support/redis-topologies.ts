@@ -87,6 +87,53 @@ export async function startSentinelTopology(masterName = 'mymaster'): Promise<Se
   };
 }
 
+export interface FailoverTopology extends SentinelTopology {
+  readonly replica: ServerHandle;
+  /** Asks the sentinel to promote the replica, and resolves once the sentinels name it as master. */
+  failover(): Promise<void>;
+}
+
+/**
+ * A master, a replica of it, and one sentinel watching both (quorum 1), for failover tests: the
+ * sentinel can promote the replica on request (`SENTINEL FAILOVER`), as it would when the master
+ * fails, without waiting for a failure to be detected.
+ */
+export async function startFailoverTopology(masterName = 'failover-master'): Promise<FailoverTopology> {
+  const master = await startRedis();
+  const started: ServerHandle[] = [master];
+  try {
+    const replica = await startRedis({ args: ['--replicaof', '127.0.0.1', String(master.port)] });
+    started.push(replica);
+    await waitFor('replication', async () => /master_link_status:up/.test(String(await ask(replica.port, 'INFO', 'replication'))));
+    const sentinel = await startRedis({
+      sentinel: true,
+      configFile: [`sentinel monitor ${masterName} 127.0.0.1 ${master.port} 1`, `sentinel down-after-milliseconds ${masterName} 1000`, `sentinel failover-timeout ${masterName} 5000`, ''].join('\n'),
+    });
+    started.push(sentinel);
+    // The sentinel learns of the replica from the master's INFO, within about ten seconds.
+    await waitFor('the sentinel to see the replica', async () => ((await ask(sentinel.port, 'SENTINEL', 'replicas', masterName)) as unknown[]).length === 1);
+    const masterPort = async () => Number(((await ask(sentinel.port, 'SENTINEL', 'get-master-addr-by-name', masterName)) as string[])[1]);
+    return {
+      masterName,
+      sentinels: [{ host: '127.0.0.1', port: sentinel.port }],
+      master,
+      replica,
+      sentinel,
+      failover: async () => {
+        // Refused (NOGOODSLAVE) until the sentinel has a recent enough look at the replica.
+        await waitFor('the sentinel to accept the failover', async () => (await ask(sentinel.port, 'SENTINEL', 'FAILOVER', masterName)) === 'OK');
+        await waitFor('the replica to become master', async () => (await masterPort()) === replica.port);
+      },
+      stop: async () => {
+        for (const server of started.reverse()) await server.dispose();
+      },
+    };
+  } catch (error) {
+    for (const server of started.reverse()) await server.dispose();
+    throw error;
+  }
+}
+
 function redisCli(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('redis-cli', args, { timeout: TOPOLOGY_READY_TIMEOUT_MS }, (error, stdout, stderr) => {

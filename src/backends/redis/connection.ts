@@ -73,6 +73,9 @@ export interface SentinelConnectionSettings {
 export function createSentinelClient(settings: SentinelConnectionSettings): Redis {
   return new Redis({
     ...CLIENT_DEFAULTS,
+    // Follows a failover as soon as the sentinels announce it (+switch-master), instead of when
+    // the old master drops its clients: writes and locks taken meanwhile would go to the old one.
+    failoverDetector: true,
     ...settings.connectionOptions,
     ...defined({
       db: settings.db,

@@ -1,11 +1,11 @@
 // redis-sentinel against a real sentinel watching a real master (started for this file).
 import { expect } from 'chai';
 import { Redis } from 'ioredis';
-import '../../../src/index.js';
+import { makeRegion } from '../../../src/index.js';
 import { backendConformanceSuite, mutexConformanceSuite } from '../../../src/testing/index.js';
 import { RedisBackend, RedisSentinelBackend } from '../../../src/backends/redis/index.js';
-import { startSentinelTopology, type SentinelTopology } from '../../support/redis-topologies.js';
-import { envelope, uniquePrefix } from './support.js';
+import { startFailoverTopology, startSentinelTopology, type FailoverTopology, type SentinelTopology } from '../../support/redis-topologies.js';
+import { envelope, eventually, uniquePrefix } from './support.js';
 
 describe('redis-sentinel backend', function () {
   this.timeout(60_000);
@@ -66,5 +66,57 @@ describe('redis-sentinel backend', function () {
         client.disconnect();
       }
     });
+  });
+});
+
+describe('redis-sentinel backend across a failover', function () {
+  this.timeout(90_000);
+  let topology: FailoverTopology | undefined;
+  const prefix = uniquePrefix('failover');
+
+  before(async () => {
+    topology = await startFailoverTopology();
+  });
+  after(async () => {
+    await topology?.stop();
+  });
+
+  it('after the sentinel promotes the replica, the same region reads, writes and locks on the new master', async () => {
+    const region = makeRegion().configure('redis-sentinel', {
+      expirationTime: '1m',
+      arguments: { sentinels: topology!.sentinels, masterName: topology!.masterName, prefix },
+    });
+    try {
+      expect(await region.getOrCreate('before', () => 'written before')).to.equal('written before');
+      const master = new Redis(topology!.master.url);
+      await master.wait(1, 5_000); // the replica has it before it is promoted
+      master.disconnect();
+
+      await topology!.failover();
+      const promoted = new Redis(topology!.replica.url);
+      try {
+        expect(String(await promoted.call('ROLE')).startsWith('master')).to.equal(true);
+        // The backend hears the sentinel announce the new master and moves its writes there.
+        await eventually(
+          async () => {
+            await region.set('after', 'written after');
+            return (await promoted.getBuffer(`${prefix}after`)) !== null;
+          },
+          30_000,
+          'a write through the region on the promoted replica',
+        );
+      } finally {
+        promoted.disconnect();
+      }
+      expect(await region.get('after')).to.equal('written after');
+      expect(await region.get('before'), 'replicated before the failover').to.equal('written before');
+      const mutex = region.getMutex('locked-after');
+      expect(await mutex.acquire(false)).to.equal(true);
+      expect(await region.keyIsLocked('locked-after')).to.equal(true);
+      await mutex.release();
+      expect(await region.keyIsLocked('locked-after')).to.equal(false);
+    } finally {
+      await region.close();
+    }
   });
 });
