@@ -18,7 +18,8 @@ export const MEMCACHED_SERVERS_ENV = 'DOGPILE_TEST_MEMCACHED_SERVERS';
 const SETUP_ERROR_ENV = 'DOGPILE_TEST_SERVERS_ERROR';
 
 const TEMP_PREFIX = 'dogpile-test-';
-const SERVER_PACKAGES = ['redis-server', 'memcached'] as const;
+/** Debian packages the tests need: the servers, and openssl for the TLS test's certificates. */
+const SERVER_PACKAGES = ['redis-server', 'memcached', 'openssl'] as const;
 const READY_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -110,11 +111,11 @@ function isRoot(): boolean {
 }
 
 /**
- * Makes sure redis-server, redis-cli and memcached exist, installing Debian's packages when we are
- * root. Other test runs may be installing at the same moment, so apt waits for its lock.
+ * Makes sure redis-server, redis-cli, memcached and openssl exist, installing Debian's packages
+ * when we are root. Other test runs may be installing at the same moment, so apt waits for its lock.
  */
 export function ensureServerBinaries(): void {
-  const missing = () => ['redis-server', 'redis-cli', 'memcached'].filter((name) => !findBinary(name));
+  const missing = () => ['redis-server', 'redis-cli', 'memcached', 'openssl'].filter((name) => !findBinary(name));
   if (missing().length === 0) return;
   const packages = SERVER_PACKAGES.join(' ');
   if (!isRoot() || !findBinary('apt-get')) {
