@@ -3,7 +3,7 @@
 // lock wake-ups across nodes.
 import { expect } from 'chai';
 import { Cluster, Redis } from 'ioredis';
-import '../../../src/index.js';
+import { makeRegion } from '../../../src/index.js';
 import { backendConformanceSuite, mutexConformanceSuite } from '../../../src/testing/index.js';
 import { RedisClusterBackend } from '../../../src/backends/redis/index.js';
 import { HashTaggedKeyLayout, hashSlot, hashTagOf } from '../../../src/backends/redis/keys.js';
@@ -12,7 +12,7 @@ import { ReleaseNotifications } from '../../../src/backends/redis/release-notifi
 import { Subscriptions } from '../../../src/backends/redis/subscriptions.js';
 import { NO_VALUE } from '../../../src/values.js';
 import { startClusterTopology, type ClusterTopology } from '../../support/redis-topologies.js';
-import { envelope, eventRecorder, uniquePrefix } from './support.js';
+import { envelope, eventRecorder, eventually, uniquePrefix } from './support.js';
 
 const text = (value: unknown) => Buffer.from(value as Uint8Array).subarray(12).toString();
 
@@ -172,3 +172,64 @@ describe('redis-cluster backend', function () {
     });
   });
 });
+
+describe('redis-cluster backend when a node fails', function () {
+  this.timeout(90_000);
+  let topology: ClusterTopology | undefined;
+  const prefix = uniquePrefix('cluster-fault');
+
+  before(async () => {
+    topology = await startClusterTopology();
+  });
+  after(async () => {
+    await topology?.stop();
+  });
+
+  /** A hash tag whose slot the server on `port` owns (or, with `owned` false, another server owns). */
+  async function tagServedBy(port: number, owned: boolean): Promise<string> {
+    const client = new Redis(port, '127.0.0.1');
+    try {
+      const ranges = (await client.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
+      for (let i = 0; ; i++) {
+        const slot = hashSlot(`t${i}`);
+        const owner = ranges.find(([start, end]) => slot >= start && slot <= end)![2][1];
+        if ((owner === port) === owned) return `t${i}`;
+      }
+    } finally {
+      client.disconnect();
+    }
+  }
+
+  it('keys on a stopped node fail open (creators run, errors counted); once it is back, the same region uses it again', async () => {
+    const victim = topology!.servers[2]!;
+    const [down, up] = [`{${await tagServedBy(victim.port, true)}}key`, `{${await tagServedBy(victim.port, false)}}key`];
+    const region = makeRegion().configure('redis-cluster', { expirationTime: '1m', arguments: { nodes: topology!.nodes, prefix, commandTimeout: 1_000 } });
+    try {
+      await region.set(down, 'before');
+      await region.set(up, 'kept');
+      await victim.stop();
+      const errorsBefore = region.stats().backendErrors;
+      expect(await region.getOrCreate(down, () => 'made while the node is down')).to.equal('made while the node is down');
+      expect(region.stats().backendErrors, 'the failures are counted').to.be.greaterThan(errorsBefore);
+
+      await victim.restart();
+      // The node comes back empty (no persistence) and rejoins the cluster; the region needs no rebuild.
+      await eventually(
+        async () => {
+          await region.set(down, 'after');
+          return (await region.get(down)) === 'after';
+        },
+        30_000,
+        'the restarted node to serve its slots again',
+      );
+      // Each node leaves its "cluster down" state on its own once it sees the node back.
+      await eventually(async () => (await region.get(up)) === 'kept', 30_000, 'the other nodes to serve their kept keys');
+      const mutex = region.getMutex(down);
+      expect(await mutex.acquire(false)).to.equal(true);
+      await mutex.release();
+    } finally {
+      await region.close();
+    }
+  });
+});
+
