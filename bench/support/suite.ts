@@ -1,4 +1,5 @@
 import Benchmark from 'benchmark';
+import { chartSvg } from './chart.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,9 +103,13 @@ export function ratioOf(table: BenchTable, ours: string, baseline: string): numb
   return a.hz / b.hz;
 }
 
-/** Renders tables and ratios as Markdown and writes them to `bench/results/<file>`. */
+/**
+ * Renders tables and ratios as Markdown and writes them to `bench/results/<file>`, with the tables
+ * as a bar chart next to it (`<name>.svg`).
+ */
 export function writeResults(file: string, heading: string, tables: BenchTable[], ratios: Array<Ratio & { table: BenchTable }>, notes: string[] = []): string {
-  const lines = [`# ${heading}`, '', `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; ops/s, higher is better.`, ''];
+  const svgFile = file.replace(/\.md$/, '.svg');
+  const lines = [`# ${heading}`, '', `Node ${process.version}, ${new Date().toISOString().slice(0, 10)}; ops/s, higher is better.`, '', `![${heading}](${svgFile})`, ''];
   for (const table of tables) {
     lines.push(`## ${table.title}`, '', '| case | ops/s | ± | samples |', '| --- | ---: | ---: | ---: |');
     for (const row of table.rows) lines.push(`| ${row.name} | ${formatHz(row.hz)} | ${row.rme.toFixed(1)}% | ${row.samples} |`);
@@ -123,6 +128,7 @@ export function writeResults(file: string, heading: string, tables: BenchTable[]
   const text = lines.join('\n');
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, file), text);
+  writeFileSync(join(RESULTS_DIR, svgFile), chartSvg(heading, tables, formatHz));
   console.log(text);
   return text;
 }
