@@ -3,9 +3,11 @@
 // other), each labelled with its ops/s.
 import type { BenchTable } from './suite.js';
 
-const WIDTH = 760;
-const LABEL_WIDTH = 330;
-const BAR_SPACE = WIDTH - LABEL_WIDTH - 90;
+/** Room for a bar at its longest, and for its ops/s figure after it. */
+const BAR_SPACE = 340;
+const VALUE_SPACE = 80;
+/** An upper bound of the width of one 12px sans-serif character, for sizing the label column. */
+const CHAR_WIDTH = 7;
 const ROW_HEIGHT = 22;
 const TITLE_HEIGHT = 30;
 const PANEL_GAP = 16;
@@ -15,6 +17,10 @@ function escape(text: string): string {
 }
 
 export function chartSvg(heading: string, tables: readonly BenchTable[], format: (hz: number) => string): string {
+  const longestLabel = Math.max(...tables.flatMap((table) => table.rows.map((row) => row.name.length)), 10);
+  const labelWidth = 16 + longestLabel * CHAR_WIDTH;
+  const titleWidth = 20 + Math.max(heading.length, ...tables.map((table) => table.title.length)) * CHAR_WIDTH;
+  const width = Math.max(labelWidth + BAR_SPACE + VALUE_SPACE, titleWidth);
   const parts: string[] = [];
   let y = TITLE_HEIGHT + 10;
   parts.push(`<text x="10" y="24" font-size="16" font-weight="bold">${escape(heading)}</text>`);
@@ -23,18 +29,18 @@ export function chartSvg(heading: string, tables: readonly BenchTable[], format:
     y += TITLE_HEIGHT - 6;
     const fastest = Math.max(...table.rows.map((row) => row.hz), 1);
     for (const row of table.rows) {
-      const width = Math.max(1, (row.hz / fastest) * BAR_SPACE);
+      const bar = Math.max(1, (row.hz / fastest) * BAR_SPACE);
       parts.push(
-        `<text x="${LABEL_WIDTH - 8}" y="${y + 15}" font-size="12" text-anchor="end">${escape(row.name)}</text>`,
-        `<rect x="${LABEL_WIDTH}" y="${y + 3}" width="${width.toFixed(1)}" height="${ROW_HEIGHT - 6}" fill="#4a7bd0"/>`,
-        `<text x="${(LABEL_WIDTH + width + 6).toFixed(1)}" y="${y + 15}" font-size="12">${escape(format(row.hz))}</text>`,
+        `<text x="${labelWidth - 8}" y="${y + 15}" font-size="12" text-anchor="end">${escape(row.name)}</text>`,
+        `<rect x="${labelWidth}" y="${y + 3}" width="${bar.toFixed(1)}" height="${ROW_HEIGHT - 6}" fill="#4a7bd0"/>`,
+        `<text x="${(labelWidth + bar + 6).toFixed(1)}" y="${y + 15}" font-size="12">${escape(format(row.hz))}</text>`,
       );
       y += ROW_HEIGHT;
     }
     y += PANEL_GAP;
   }
   return [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${y}" viewBox="0 0 ${WIDTH} ${y}" font-family="sans-serif">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${y}" viewBox="0 0 ${width} ${y}" font-family="sans-serif">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     ...parts,
     '</svg>',
