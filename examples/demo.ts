@@ -1,8 +1,10 @@
 // The dogpile lock at work across every boundary a Node deployment has: concurrent promises in
-// one thread, worker threads sharing memory, and processes sharing an LMDB file. A stampede on a
-// cold key costs one creator call; on an expired key, one caller regenerates while everyone else
-// is served the previous value at once. No server needed. Run with `npm run demo`.
+// one thread, worker threads sharing memory, processes sharing an LMDB file, and all of them at
+// once through a tiered region. A stampede on a cold key costs one creator call; on an expired
+// key, one caller regenerates while everyone else is served the previous value at once. No server
+// needed. Run with `npm run demo`.
 import { fork } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,7 +82,7 @@ async function workerThreads(): Promise<void> {
   await stampede('expired key');
   const stats = region.stats();
   console.log(`  stats summed over the ${threads} threads: creations ${stats.creations}, stale served ${stats.staleServed}, waits ${stats.lockWaits}`);
-  await Promise.all(workers.map((worker) => worker.terminate()));
+  await Promise.all(workers.map((worker) => (worker.postMessage('close'), once(worker, 'exit'))));
   await region.close();
 }
 
@@ -88,17 +90,32 @@ async function workerThreads(): Promise<void> {
 async function processes(): Promise<void> {
   const count = 4;
   console.log(`\n3. ${count} processes × ${CALLERS / count} concurrent promises (lmdb backend, expirationTime 500ms)`);
+  await stampedesInProcesses('./demo/process.ts', count, CALLERS / count);
+}
+
+/** Two processes of two threads each, 250 promises per thread, over shared memory then LMDB. */
+async function everything(): Promise<void> {
+  const count = 2;
+  console.log(`\n4. ${count} processes × 2 threads × ${CALLERS / count / 2} concurrent promises (tiered: shared-memory → lmdb, expirationTime 500ms)`);
+  await stampedesInProcesses('./demo/tiered-process.ts', count, CALLERS / count / 2);
+}
+
+/**
+ * Forks `count` copies of `script` over one fresh LMDB directory, each told to run `callersEach`
+ * concurrent callers per thread, and runs a cold and an expired stampede.
+ */
+async function stampedesInProcesses(script: string, count: number, callersEach: number): Promise<void> {
   const path = mkdtempSync(join(tmpdir(), 'dogpile-demo-'));
   const children = Array.from({ length: count }, () =>
-    fork(new URL('./demo/process.ts', import.meta.url), [path, String(CALLERS / count)], { execArgv: ['--import', 'tsx'] }),
+    fork(new URL(script, import.meta.url), [path, String(callersEach)], { execArgv: ['--import', 'tsx'] }),
   );
   try {
-    await Promise.all(children.map((child) => new Promise((resolve) => child.once('message', resolve))));
+    await Promise.all(children.map((child) => once(child, 'message')));
     const stampede = async (label: string): Promise<void> => {
       const started = Date.now();
       const results = await Promise.all(
         children.map((child) => {
-          const answer = new Promise<Outcome>((resolve) => child.once('message', (message) => resolve(message as Outcome)));
+          const answer = once(child, 'message').then(([message]) => message as Outcome);
           child.send('page');
           return answer;
         }),
@@ -109,7 +126,7 @@ async function processes(): Promise<void> {
     await sleep(600);
     await stampede('expired key');
   } finally {
-    await Promise.all(children.map((child) => new Promise((resolve) => (child.once('exit', resolve), child.disconnect()))));
+    await Promise.all(children.map((child) => (child.disconnect(), once(child, 'exit'))));
     rmSync(path, { recursive: true, force: true });
   }
 }
@@ -118,4 +135,5 @@ console.log(`dogpile-cache demo: each creator call takes ${CREATION_MS} ms; coun
 await promisesInOneThread();
 await workerThreads();
 await processes();
+await everything();
 console.log('\nOne creator call per stampede, whichever boundary the callers are spread over.');

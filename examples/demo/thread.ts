@@ -1,4 +1,5 @@
-// One worker thread of the demo: attaches to the region the main thread shared and stampedes a key.
+// One worker thread of the demo: attaches to the region its parent shared and stampedes a key on
+// request; on 'close' it closes the region and ends (no terminate(): see docs/backends/lmdb.md).
 import { parentPort, workerData } from 'node:worker_threads';
 import { attachRegion, type RegionHandle } from '../../src/index.js';
 
@@ -17,8 +18,12 @@ async function stampede(key: string): Promise<string[]> {
   );
 }
 
-parentPort!.on('message', async (key: string) => {
-  const values = await stampede(key);
-  parentPort!.postMessage(values);
+parentPort!.on('message', async (message: string) => {
+  if (message === 'close') {
+    await region.close();
+    parentPort!.close();
+    return;
+  }
+  parentPort!.postMessage(await stampede(message));
 });
 parentPort!.postMessage('ready');
