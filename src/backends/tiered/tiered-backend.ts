@@ -57,6 +57,8 @@ export class TieredBackend implements CacheBackend {
   readonly deleteMultiSync?: (keys: readonly string[]) => void;
 
   private readonly tiers: readonly Tier[];
+  /** The same tiers, widest first: the order of writes, deletes and closing. */
+  private readonly farthestFirst: readonly Tier[];
   /** Whether a write makes the envelope bytes (some tier stores bytes). */
   private readonly encodesOnce: boolean;
   private codec: ValueCodec | undefined;
@@ -69,8 +71,9 @@ export class TieredBackend implements CacheBackend {
     this.freshCopies = this.tiers.some((tier) => tier.backend.freshCopies === true);
     this.encodesOnce = this.tiers.some((tier) => tier.backend.serialized === true);
     // The widest tier that keeps them: invalidating or counting reaches everyone sharing it.
-    this.invalidationStore = [...this.tiers].reverse().find((tier) => tier.backend.invalidationStore)?.backend.invalidationStore;
-    this.statsStore = [...this.tiers].reverse().find((tier) => tier.backend.statsStore)?.backend.statsStore;
+    this.farthestFirst = [...this.tiers].reverse();
+    this.invalidationStore = this.farthestFirst.find((tier) => tier.backend.invalidationStore)?.backend.invalidationStore;
+    this.statsStore = this.farthestFirst.find((tier) => tier.backend.statsStore)?.backend.statsStore;
     if (this.tiers.every((tier) => isSyncBackend(tier.backend))) {
       this.getSync = (key) => this.readSync(key);
       this.setSync = (key, value) => this.writeSync(key, value);
@@ -220,19 +223,8 @@ export class TieredBackend implements CacheBackend {
 
   /** Writes every tier, farthest first; a tier that fails is reported and the others still get the value. */
   async set(key: string, value: StoredValue): Promise<void> {
-    const cached = this.asCachedValue(key, value);
-    let bytes: Uint8Array | undefined;
-    const failures: unknown[] = [];
-    await Promise.all(
-      [...this.tiers].reverse().map(async (tier) => {
-        try {
-          await tier.backend.set(key, this.storedFor(tier, cached, () => (bytes ??= this.requireCodec().encode(cached))));
-        } catch (error) {
-          failures.push(error);
-        }
-      }),
-    );
-    this.throwIfAllFailed('set', key, failures);
+    const stored = this.storedPerTier(key, value);
+    await this.onEveryTier('set', key, (tier) => tier.backend.set(key, stored(tier)));
   }
 
   async setMulti(entries: ReadonlyArray<readonly [string, StoredValue]>): Promise<void> {
@@ -240,17 +232,7 @@ export class TieredBackend implements CacheBackend {
   }
 
   async delete(key: string): Promise<void> {
-    const failures: unknown[] = [];
-    await Promise.all(
-      [...this.tiers].reverse().map(async (tier) => {
-        try {
-          await tier.backend.delete(key);
-        } catch (error) {
-          failures.push(error);
-        }
-      }),
-    );
-    this.throwIfAllFailed('delete', key, failures);
+    await this.onEveryTier('delete', key, (tier) => tier.backend.delete(key));
   }
 
   async deleteMulti(keys: readonly string[]): Promise<void> {
@@ -258,29 +240,47 @@ export class TieredBackend implements CacheBackend {
   }
 
   private writeSync(key: string, value: StoredValue): void {
-    const cached = this.asCachedValue(key, value);
-    let bytes: Uint8Array | undefined;
-    const failures: unknown[] = [];
-    for (const tier of [...this.tiers].reverse()) {
-      try {
-        tier.backend.setSync!(key, this.storedFor(tier, cached, () => (bytes ??= this.requireCodec().encode(cached))));
-      } catch (error) {
-        failures.push(error);
-      }
-    }
-    this.throwIfAllFailed('set', key, failures);
+    const stored = this.storedPerTier(key, value);
+    this.onEveryTierSync('set', key, (tier) => tier.backend.setSync!(key, stored(tier)));
   }
 
   private removeSync(key: string): void {
+    this.onEveryTierSync('delete', key, (tier) => tier.backend.deleteSync!(key));
+  }
+
+  /** What each tier stores for a written value, the envelope made at most once. */
+  private storedPerTier(key: string, value: StoredValue): (tier: Tier) => StoredValue {
+    const cached = this.asCachedValue(key, value);
+    let bytes: Uint8Array | undefined;
+    const encoded = (): Uint8Array => (bytes ??= this.requireCodec().encode(cached));
+    return (tier) => this.storedFor(tier, cached, encoded);
+  }
+
+  /** Runs `work` on every tier, farthest first; fails only when every tier failed (else reports). */
+  private async onEveryTier(operation: string, key: string, work: (tier: Tier) => unknown): Promise<void> {
     const failures: unknown[] = [];
-    for (const tier of [...this.tiers].reverse()) {
+    await Promise.all(
+      this.farthestFirst.map(async (tier) => {
+        try {
+          await work(tier);
+        } catch (error) {
+          failures.push(error);
+        }
+      }),
+    );
+    this.throwIfAllFailed(operation, key, failures);
+  }
+
+  private onEveryTierSync(operation: string, key: string, work: (tier: Tier) => void): void {
+    const failures: unknown[] = [];
+    for (const tier of this.farthestFirst) {
       try {
-        tier.backend.deleteSync!(key);
+        work(tier);
       } catch (error) {
         failures.push(error);
       }
     }
-    this.throwIfAllFailed('delete', key, failures);
+    this.throwIfAllFailed(operation, key, failures);
   }
 
   /** Synchronously where the tier can, so the copy is visible to the tier's other users at once. */
@@ -329,7 +329,7 @@ export class TieredBackend implements CacheBackend {
   /** Closes every tier, farthest first; every tier is closed even when one fails. */
   async close(): Promise<void> {
     const failures: unknown[] = [];
-    for (const { backend } of [...this.tiers].reverse()) {
+    for (const { backend } of this.farthestFirst) {
       try {
         await backend.close?.();
       } catch (error) {
