@@ -302,7 +302,15 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     );
     backend.useCodec?.(codec);
     backend.useRegionOptions?.({ expirationTimeMs: policy.expirationMs, lockTimeoutMs: policy.lockTimeoutMs });
-    backend.setEventSink?.((event) => this.onBackendEvent(event));
+    // Backends report from inside their operations and timers: a listener that throws must not
+    // break the operation or the timer that raised the event.
+    backend.setEventSink?.((event) => {
+      try {
+        this.onBackendEvent(event);
+      } catch {
+        // The listener's failure is the listener's.
+      }
+    });
     if (invalidator !== undefined) this.regionInvalidator = invalidator;
     if (this.regionInvalidator instanceof DefaultInvalidationStrategy) this.regionInvalidator.useStore(backend.invalidationStore);
     this.localLocks = new LocalMutexRegistry();

@@ -113,6 +113,17 @@ describe('region reads and writes', () => {
     expect(() => makeRegion().configure('memory', { arguments: { maxEntries: 0 } })).to.throw(/maxEntries/);
   });
 
+  it('a listener that throws on a backend event does not break the operation that raised it', async () => {
+    const region = makeRegion().configure('memory', { arguments: { maxEntries: 1 } });
+    region.on('eviction', () => {
+      throw new Error('a broken listener');
+    });
+    await region.set('a', 1);
+    await region.set('b', 2);
+    expect(await region.get('b')).to.equal(2);
+    expect(region.stats().evictions).to.equal(1);
+  });
+
   it('*Sync methods on a backend that cannot answer synchronously throw a TypeError naming it', async () => {
     class AsyncOnly {
       private readonly map = new Map<string, StoredValue>();

@@ -14,11 +14,9 @@ import type {
   RegionOptionsForBackend,
   StoredValue,
 } from '../api.js';
-import { BackendUnavailableError, ValueTooLargeError } from '../../errors.js';
-import { readCreatedAt } from '../../serialization/index.js';
-import { NEVER } from '../../time.js';
+import { BackendUnavailableError } from '../../errors.js';
 import { NO_VALUE, type NoValue } from '../../values.js';
-import { ProcessLocks, ProcessMutex, SharedStats, SweepScheduler, effectiveMaxAge, type SweepReason } from '../local-store/index.js';
+import { ProcessLocks, ProcessMutex, SharedStats, SweepScheduler, effectiveMaxAge, entryBytesWithin, isPastMaxAge, type SweepReason } from '../local-store/index.js';
 import { writeAtomic, writeAtomicSync } from './atomic-write.js';
 import { readEntrySync } from './entry-read.js';
 import { FileInvalidationStore } from './invalidation-store.js';
@@ -222,20 +220,15 @@ export class FileBackend implements CacheBackend {
 
   private unlessTooOld(bytes: Buffer): StoredValue | NoValue {
     // Bytes that are not an entry (NaN) go to the region, which reports them.
-    if (this.maxAgeMs !== NEVER && readCreatedAt(bytes) < Date.now() - this.maxAgeMs) return NO_VALUE;
+    if (isPastMaxAge(bytes, this.maxAgeMs)) return NO_VALUE;
     return bytes;
   }
 
   private bytesFor(key: string, value: StoredValue): Uint8Array {
     this.checkOpen();
-    if (!(value instanceof Uint8Array)) {
-      throw new TypeError(`file backend: set(${JSON.stringify(key)}) needs envelope bytes (a Uint8Array); the region encodes values for serialized backends.`);
-    }
-    if (value.length > this.settings.maxBytes) {
-      throw new ValueTooLargeError(key, value.length, this.settings.maxBytes, 'store a smaller value or raise the file backend option maxBytes');
-    }
-    return value;
+    return entryBytesWithin('file', key, value, this.settings.maxBytes);
   }
+
 
   private wrote(bytes: number): void {
     this.sweeper.noteWrite(bytes);
@@ -252,12 +245,9 @@ export class FileBackend implements CacheBackend {
   }
 
   private report(event: BackendEvent): void {
-    try {
-      this.sink(event);
-    } catch {
-      // A listener's failure must not break a cache operation.
-    }
+    this.sink(event);
   }
+
 
   private checkOpen(): void {
     if (this.closed) throw new BackendUnavailableError(`file backend at ${JSON.stringify(this.layout.root)} is closed; configure a new region to use it again.`);

@@ -12,11 +12,9 @@ import type {
   RegionOptionsForBackend,
   StoredValue,
 } from '../api.js';
-import { BackendUnavailableError, ValueTooLargeError } from '../../errors.js';
-import { readCreatedAt } from '../../serialization/index.js';
-import { NEVER } from '../../time.js';
+import { BackendUnavailableError } from '../../errors.js';
 import { NO_VALUE, type NoValue } from '../../values.js';
-import { ProcessLocks, ProcessMutex, SharedStats, SweepScheduler, effectiveMaxAge, type SweepReason } from '../local-store/index.js';
+import { ProcessLocks, ProcessMutex, SharedStats, SweepScheduler, effectiveMaxAge, entryBytesWithin, isPastMaxAge, type SweepReason } from '../local-store/index.js';
 import { openEnvironment, storedKey, type LmdbEnvironment } from './environment.js';
 import { LmdbInvalidationStore } from './invalidation-store.js';
 import { LmdbStatsRecords } from './stats-records.js';
@@ -113,7 +111,7 @@ export class LmdbBackend implements CacheBackend {
     // getBinary copies out of the map: the region may hold the bytes past the next read.
     const bytes = this.env.values.getBinary(storedKey(key));
     if (bytes === undefined) return NO_VALUE;
-    if (this.maxAgeMs !== NEVER && readCreatedAt(bytes) < Date.now() - this.maxAgeMs) return NO_VALUE;
+    if (isPastMaxAge(bytes, this.maxAgeMs)) return NO_VALUE;
     return bytes;
   }
 
@@ -212,14 +210,9 @@ export class LmdbBackend implements CacheBackend {
 
   private bytesFor(key: string, value: StoredValue): Uint8Array {
     this.checkOpen();
-    if (!(value instanceof Uint8Array)) {
-      throw new TypeError(`lmdb backend: set(${JSON.stringify(key)}) needs envelope bytes (a Uint8Array); the region encodes values for serialized backends.`);
-    }
-    if (value.length > this.settings.maxBytes) {
-      throw new ValueTooLargeError(key, value.length, this.settings.maxBytes, 'store a smaller value or raise the lmdb backend option maxBytes');
-    }
-    return value;
+    return entryBytesWithin('lmdb', key, value, this.settings.maxBytes);
   }
+
 
   private runSweep(reason: SweepReason): void {
     if (this.closed) return;
@@ -231,12 +224,9 @@ export class LmdbBackend implements CacheBackend {
   }
 
   private report(event: BackendEvent): void {
-    try {
-      this.sink(event);
-    } catch {
-      // A listener's failure must not break a cache operation.
-    }
+    this.sink(event);
   }
+
 
   private checkOpen(): void {
     if (this.closed) throw new BackendUnavailableError(`lmdb backend at ${JSON.stringify(this.settings.path)} is closed; configure a new region to use it again.`);

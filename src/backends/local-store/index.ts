@@ -41,3 +41,4 @@ export {
   readLocalStoreOptions,
 } from './options.js';
 export type { LocalStoreOptions, LocalStoreSettings } from './options.js';
+export { entryBytesWithin, isPastMaxAge } from './entry-bytes.js';

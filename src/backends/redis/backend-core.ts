@@ -107,11 +107,7 @@ export abstract class RedisBackendCore implements CacheBackend {
   }
 
   protected emit(event: BackendEvent): void {
-    try {
-      this.sink?.(event);
-    } catch {
-      // A listener's failure must not break a cache operation.
-    }
+    this.sink?.(event);
   }
 
   get(key: string): Promise<StoredValue | NoValue> {

@@ -387,11 +387,7 @@ export class TieredBackend implements CacheBackend {
   }
 
   private reportFailure(operation: string, key: string, error: unknown): void {
-    try {
-      this.sink({ type: 'backendError', operation: `tiered ${operation}`, key, error });
-    } catch {
-      // A listener's failure must not break a cache operation.
-    }
+    this.sink({ type: 'backendError', operation: `tiered ${operation}`, key, error });
   }
 }
 
