@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { unpack } from 'msgpackr';
 import { FileBackend } from '../src/backends/file/index.js';
 import { makeRegion } from '../src/index.js';
-import { crossProcessPairs } from './support/cross-process.js';
-import { formatHz, runCases, withBestBaseline, writeResults, type BenchTable } from './support/suite.js';
+import { crossProcessLockTable } from './support/cross-process.js';
+import { runCases, withBestBaseline, writeResults } from './support/suite.js';
 
 const HEADER_SIZE = 12;
 
@@ -79,19 +79,7 @@ async function main(): Promise<void> {
     lockBackend.close();
 
     const ms = 3_000;
-    const crossDir = join(dir, 'cross');
-    const contended2 = await crossProcessPairs(fileURLToPath(import.meta.url), crossDir, 2, true, ms);
-    const contended4 = await crossProcessPairs(fileURLToPath(import.meta.url), crossDir, 4, true, ms);
-    const ownKeys2 = await crossProcessPairs(fileURLToPath(import.meta.url), crossDir, 2, false, ms);
-    const crossTable: BenchTable = {
-      title: 'Lock pairs across processes (acquireSync(true) + releaseSync loops, summed)',
-      rows: [
-        { name: '2 processes, one key', hz: contended2, rme: 0, samples: 1 },
-        { name: '4 processes, one key', hz: contended4, rme: 0, samples: 1 },
-        { name: '2 processes, a key each', hz: ownKeys2, rme: 0, samples: 1 },
-      ],
-    };
-    for (const row of crossTable.rows) console.log(`  ${row.name}: ${formatHz(row.hz)} pairs/s`);
+    const crossTable = await crossProcessLockTable(fileURLToPath(import.meta.url), join(dir, 'cross'), ms);
 
     writeResults(
       'file.md',
