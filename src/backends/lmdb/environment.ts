@@ -61,3 +61,13 @@ export function storedKey(key: string): string {
 
 /** The key of the lock that lets one process at a time sweep the store. */
 export const SWEEP_LOCK_KEY = '\0sweep';
+
+/**
+ * Memory lmdb-js gives every thread of this process that opens the environment (not other
+ * processes): the same buffer for the same `id`, zero-filled when first made. A plain
+ * ArrayBuffer, on which `Atomics` read-modify-write operations work but `Atomics.wait` does not.
+ */
+export function processSharedBuffer(db: BinaryDatabase, id: string, bytes: number): ArrayBuffer {
+  // lmdb's type declarations leave this method out; it exists at run time.
+  return (db as unknown as { getUserSharedBuffer(id: string, initial: ArrayBuffer): ArrayBuffer }).getUserSharedBuffer(id, new ArrayBuffer(bytes));
+}

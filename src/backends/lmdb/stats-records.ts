@@ -1,7 +1,7 @@
 // Every writer's statistics as one record in the environment's meta database; the threads of a
 // process share one writer (their counters live in lmdb's per-process shared buffer).
 import { PROCESS_COUNTERS_BYTES, ProcessCounters, RETIRED_WRITER, type StatsRecords } from '../local-store/index.js';
-import type { LmdbEnvironment } from './environment.js';
+import { processSharedBuffer, type LmdbEnvironment } from './environment.js';
 
 const PREFIX = 'stats:';
 const COUNTERS_ID = 'dogpile:stats-counters';
@@ -11,10 +11,7 @@ export class LmdbStatsRecords implements StatsRecords {
 
   /** This process's counters, shared by all its threads that open the environment. */
   processCounters(): ProcessCounters {
-    const buffer = (this.env.meta as unknown as { getUserSharedBuffer(id: string, initial: ArrayBuffer): ArrayBuffer }).getUserSharedBuffer(
-      COUNTERS_ID,
-      new ArrayBuffer(PROCESS_COUNTERS_BYTES),
-    );
+    const buffer = processSharedBuffer(this.env.meta, COUNTERS_ID, PROCESS_COUNTERS_BYTES);
     return new ProcessCounters(buffer);
   }
 

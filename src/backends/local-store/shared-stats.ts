@@ -111,13 +111,16 @@ export function decodeStatsRecord(bytes: Uint8Array): Partial<CacheStats> {
   }
 }
 
+/** Adds the counts of a record (untrusted bytes) to `sum`. */
+function addRecord(sum: CacheStats, bytes: Uint8Array): void {
+  const record = decodeStatsRecord(bytes);
+  for (const name of STAT_NAMES) sum[name] += record[name] ?? 0;
+}
+
 /** The retired record plus the records being retired, as one record. */
 export function mergeStatsRecords(retired: Uint8Array | undefined, records: readonly Uint8Array[]): Uint8Array {
   const sum = zeroStats();
-  for (const bytes of retired === undefined ? records : [retired, ...records]) {
-    const record = decodeStatsRecord(bytes);
-    for (const name of STAT_NAMES) sum[name] += record[name] ?? 0;
-  }
+  for (const bytes of retired === undefined ? records : [retired, ...records]) addRecord(sum, bytes);
   return encodeStatsRecord(sum);
 }
 
@@ -174,8 +177,7 @@ export class SharedStats implements StatsStore {
     let readAny = false;
     try {
       for (const [writer, bytes] of this.records.readAll()) {
-        const record = decodeStatsRecord(bytes);
-        for (const name of STAT_NAMES) sum[name] += record[name] ?? 0;
+        addRecord(sum, bytes);
         readAny = true;
         const pid = writerPid(writer);
         if (this.retireExited && pid !== undefined && !isProcessAlive(pid)) exited.push(writer);
