@@ -161,17 +161,20 @@ export class LockTable {
   }
 
   /**
-   * Waits like `waitSync` without blocking. `Atomics.waitAsync` does not keep the event loop
-   * alive, so a ref'd timer of the same length does.
+   * Waits like `waitSync` without blocking. V8 settles a timed-out `Atomics.waitAsync` from a task
+   * that does not keep the event loop alive and can run late, so a thread with nothing else to do
+   * could end with the wait still pending. A ref'd timer of the same length ends the wait instead
+   * and keeps the loop alive until it does.
    */
   async waitAsync(slot: number, word: bigint, timeoutMs: number): Promise<void> {
     const waiting = atomicsWaitAsync.waitAsync(this.locks, slot * LOCK_WORDS, word, timeoutMs);
     if (!waiting.async) return;
-    const keepAlive = setTimeout(() => {}, Math.ceil(timeoutMs) + 1);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.ceil(timeoutMs))));
     try {
-      await waiting.value;
+      await Promise.race([waiting.value, timedOut]);
     } finally {
-      clearTimeout(keepAlive);
+      clearTimeout(timer);
     }
   }
 

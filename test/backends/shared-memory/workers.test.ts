@@ -113,6 +113,18 @@ describe('shared-memory: real worker threads', function () {
     expect(contender.lockedSync()).to.equal(false);
   });
 
+  it('threads with nothing else to do keep waiting asynchronously for a held lock until their waits end', async () => {
+    // Short sleeps (a quarter of the lease) make many timed-out waits; a thread whose event loop
+    // emptied under a pending wait would end without answering.
+    const backend = new SharedMemoryBackend({ maxEntries: 100, maxBytes: 64 * 1024, lockLease: '8ms' });
+    const held = backend.getMutex('busy');
+    expect(held.acquireSync(false)).to.equal(true);
+    const waiters = Array.from({ length: 6 }, () => startWorker('async-waiter.ts', { handle: backend.share(), key: 'busy', rounds: 4, waitMs: 150 }));
+    const outcomes = await Promise.all(waiters.map((waiter) => resultOf<{ timedOut: number; acquired: number }>(waiter)));
+    held.release();
+    for (const { timedOut, acquired } of outcomes) expect(timedOut + acquired).to.equal(4);
+  });
+
   it('a synchronous waiter also takes over the lock of a terminated holder', async () => {
     const backend = new SharedMemoryBackend({ maxEntries: 100, maxBytes: 64 * 1024, lockLease: '300ms' });
     const holder = startWorker('holder.ts', { handle: backend.share(), key: 'cold-key' });
