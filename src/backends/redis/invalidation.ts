@@ -1,8 +1,8 @@
 // The region-wide invalidation state, shared through Redis: `region.invalidate()` in any process
 // or host reaches every region over the same Redis and prefix. The region reads the state on its
-// hot path, synchronously, so each backend keeps a local copy: loaded with one GET on first use,
-// kept current by a pub/sub message at each invalidation, and re-read after the pub/sub
-// connection comes back from an outage (messages sent meanwhile are lost).
+// hot path, synchronously, so each backend keeps a local copy: loaded with one GET on first use
+// and again once subscribed, kept current by a pub/sub message at each invalidation, and re-read
+// after the pub/sub connection comes back from an outage (messages sent meanwhile are lost).
 import type { BackendEvent, InvalidationState, InvalidationStore } from '../api.js';
 import type { RedisConnection } from './connection.js';
 import type { KeyLayout } from './keys.js';
@@ -22,9 +22,12 @@ export function parseInvalidation(text: string | null | undefined): Invalidation
 
 export class RedisInvalidationStore implements InvalidationStore {
   private state: InvalidationState | undefined;
+  /** Both loaded and subscribed: from then on messages keep the copy current. */
+  private current = false;
   private loaded = false;
+  private subscribed = false;
   private nextLoadAt = 0;
-  private listening = false;
+  private listeningForReconnects = false;
   private closed = false;
 
   constructor(
@@ -37,13 +40,13 @@ export class RedisInvalidationStore implements InvalidationStore {
   ) {}
 
   read(): InvalidationState | undefined {
-    if (!this.loaded) this.start();
+    if (!this.current) this.catchUp();
     return this.state;
   }
 
   write(state: InvalidationState): void {
     this.adopt(state);
-    if (!this.loaded) this.start();
+    if (!this.current) this.catchUp();
     void this.record(state);
   }
 
@@ -52,17 +55,27 @@ export class RedisInvalidationStore implements InvalidationStore {
     if (state !== undefined && (this.state === undefined || state.at >= this.state.at)) this.state = state;
   }
 
-  private start(): void {
-    if (this.closed) return;
-    if (!this.listening) {
-      this.listening = true;
-      void this.subscriptions.listen(this.layout.invalidationChannel, (message) => this.adopt(parseInvalidation(message)));
+  /** Loads the record and subscribes, at most once a second until both have succeeded. */
+  private catchUp(): void {
+    if (this.closed || Date.now() < this.nextLoadAt) return;
+    this.nextLoadAt = Date.now() + RELOAD_DELAY_MS;
+    if (!this.listeningForReconnects) {
+      this.listeningForReconnects = true;
       this.subscriptions.onReconnect(() => void this.load());
     }
-    if (Date.now() >= this.nextLoadAt) {
-      this.nextLoadAt = Date.now() + RELOAD_DELAY_MS;
+    if (this.subscribed) {
+      // Subscribed, but the load that followed failed.
       void this.load();
+      return;
     }
+    if (!this.loaded) void this.load();
+    // Loaded again once subscribed: an invalidation published before the subscription is in the
+    // record, one published after it arrives as a message, and none falls in between.
+    void this.subscriptions.listen(this.layout.invalidationChannel, (message) => this.adopt(parseInvalidation(message))).then(async (active) => {
+      if (!active || this.closed) return;
+      this.subscribed = true;
+      await this.load();
+    });
   }
 
   private async load(): Promise<void> {
@@ -70,6 +83,7 @@ export class RedisInvalidationStore implements InvalidationStore {
       const record = await this.connection.run('GET (invalidation)', undefined, () => this.connection.client.get(this.layout.invalidationKey));
       this.adopt(parseInvalidation(record));
       this.loaded = true;
+      this.current = this.subscribed;
     } catch (error) {
       if (!this.closed) this.report({ type: 'backendError', operation: 'invalidation load', error });
     }

@@ -61,6 +61,20 @@ describe('redis shared invalidation', function () {
     await eventually(async () => (await late.get('k')) !== 'old', 5_000, 'the late region to load the record');
   });
 
+  it('an invalidation made while another region is still subscribing is not lost', async () => {
+    for (let round = 0; round < 5; round++) {
+      const prefix = uniquePrefix('subscribing');
+      const here = make(prefix);
+      const there = make(prefix);
+      await here.set('k', 'old');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      // The first read starts there's load and subscription; the invalidation races both.
+      expect(there.backend.invalidationStore!.read()).to.equal(undefined);
+      here.invalidate();
+      await eventually(async () => (await there.get('k')) !== 'old', 5_000, `round ${round}: the other region to see the invalidation`);
+    }
+  });
+
   it('regions with other prefixes are not affected', async () => {
     const mine = make(uniquePrefix('mine'));
     const other = make(uniquePrefix('other'));
