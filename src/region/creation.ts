@@ -26,6 +26,8 @@ export interface CreationHost {
   policyFor(options: PolicyOptions | undefined): ResolvedPolicy;
   emitCreatorError(key: string, error: unknown): void;
   emitLockTimeout(key: string, timeoutMs: number): void;
+  /** Work that outlives its caller (a background refresh); `close()` lets it finish first. */
+  trackBackground(work: Promise<unknown>): void;
 }
 
 function isThenable<T>(value: unknown): value is PromiseLike<T> {
@@ -164,17 +166,16 @@ export class KeyCreation<T, A extends unknown[]> {
     }
     if (!policy.backgroundRefresh) return undefined;
     return () => {
-      setImmediate(() => {
-        void (async () => {
-          try {
-            await this.create();
-          } catch (error) {
-            host.emitCreatorError(key, error);
-          } finally {
-            await host.store.guard('unlock', this.mangled, () => mutex.release(), undefined);
-          }
-        })();
+      const refresh = new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        try {
+          await this.create();
+        } catch (error) {
+          host.emitCreatorError(key, error);
+        } finally {
+          await host.store.guard('unlock', this.mangled, () => mutex.release(), undefined);
+        }
       });
+      host.trackBackground(refresh);
     };
   }
 

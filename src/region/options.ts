@@ -43,7 +43,7 @@ export interface PolicyOptions {
   lockTimeout?: Duration;
   /** On a timed-out wait: `'error'` throws `LockTimeoutError` (default), `'create'` creates without the lock. */
   onLockTimeout?: OnLockTimeout;
-  /** Serve the stale value at once and regenerate it in the background. Default `false`. */
+  /** Serve the stale value at once and regenerate it in the background (`close()` waits for it, at most `lockTimeout`). Default `false`. */
   backgroundRefresh?: boolean;
 }
 

@@ -3,7 +3,7 @@ import type { BackendEvent, CacheBackend, CacheBackendClass, CacheMutex, CacheSt
 import { isSyncMutex } from '../backends/api.js';
 import { isBackendClass, lookupBackend, registeredNameOf, resolveLoader } from '../backends/registry.js';
 import { RegionAlreadyConfigured, RegionNotConfigured, ValidationError } from '../errors.js';
-import { LocalMutexRegistry, SingleFlight } from '../lock/index.js';
+import { joinWithin, LocalMutexRegistry, SingleFlight } from '../lock/index.js';
 import { ProxyBackend, innermostBackend, supportsSync } from '../proxy.js';
 import type { Deserializer, Serializer } from '../serialization/codec.js';
 import { describe, now, parseDuration } from '../time.js';
@@ -98,6 +98,8 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
   private syncCapable = false;
   private localLocks = new LocalMutexRegistry();
   private readonly flights = new SingleFlight();
+  /** Background refreshes still running; `close()` waits for them. */
+  private readonly background = new Set<Promise<unknown>>();
   private configureGeneration = 0;
   private readonly host: CreationHost;
 
@@ -134,6 +136,10 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
       policyFor: (options) => this.policyFor(options),
       emitCreatorError: (key, error) => this.emit('creatorError', { key, error }),
       emitLockTimeout: (key, timeoutMs) => this.emit('lockTimeout', { key, timeoutMs }),
+      trackBackground: (work) => {
+        this.background.add(work);
+        void work.finally(() => this.background.delete(work));
+      },
     };
   }
 
@@ -680,9 +686,14 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
     return this.counters.snapshot();
   }
 
-  /** Releases the backend's connections, timers and file handles; the region is unconfigured afterwards. */
+  /**
+   * Releases the backend's connections, timers and file handles; the region is unconfigured
+   * afterwards. Background refreshes still running finish first (stored and their locks released),
+   * waiting at most the region's `lockTimeout`: a creator that never settles does not hold `close()`.
+   */
   async close(): Promise<void> {
     if (this.loading !== undefined) await this.loading.catch(() => {});
+    if (this.background.size > 0) await joinWithin(Promise.allSettled([...this.background]), this.configuredPolicy.lockTimeoutMs);
     const backend = this.inner;
     // Hits counted in this thread reach a shared store before the backend closes it.
     if (this.counters instanceof BatchedHitStats) this.counters.flush();

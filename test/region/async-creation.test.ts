@@ -1,6 +1,9 @@
 import { expect } from 'chai';
-import { makeRegion, type CacheMutex, type CacheRegion } from '../../src/index.js';
+import { FileBackend, makeRegion, type CacheMutex, type CacheRegion } from '../../src/index.js';
 import { sleep } from '../../src/time.js';
+import { freshDir, removeTempDirs } from '../backends/lmdb/support.js';
+
+after(removeTempDirs);
 
 describe('creation outside the caller', () => {
   it('asyncCreationRunner: a missing key is created by the caller; a stale one is handed to the runner', async () => {
@@ -90,5 +93,38 @@ describe('creation outside the caller', () => {
     expect(await region.getOrCreate('k', () => 'new', { backgroundRefresh: true })).to.equal('old');
     await sleep(10);
     expect(await region.get('k', { ignoreExpiration: true })).to.equal('new');
+  });
+
+  it('close() lets a background refresh finish: its value is stored and its lock released before the backend closes', async () => {
+    const directory = freshDir('background-close');
+    const backend = new FileBackend({ directory });
+    const region = makeRegion().configure(backend, { expirationTime: 10, backgroundRefresh: true });
+    const errors: unknown[] = [];
+    region.on('creatorError', ({ error }) => errors.push(error));
+    region.on('backendError', ({ error }) => errors.push(error));
+    await region.set('k', 'old');
+    await sleep(20);
+    expect(
+      await region.getOrCreate('k', async () => {
+        await sleep(50);
+        return 'refreshed';
+      }),
+    ).to.equal('old');
+    await region.close();
+    expect(errors).to.deep.equal([]);
+    const reopened = makeRegion().configure('file', { arguments: { directory } });
+    expect(await reopened.get('k', { ignoreExpiration: true })).to.equal('refreshed');
+    expect(await reopened.keyIsLocked('k')).to.equal(false);
+    await reopened.close();
+  });
+
+  it('close() waits for a background refresh that never settles only up to the lock timeout', async () => {
+    const region = makeRegion().configure('memory', { expirationTime: 10, backgroundRefresh: true, lockTimeout: 30 });
+    await region.set('k', 'old');
+    await sleep(20);
+    expect(await region.getOrCreate('k', () => new Promise<string>(() => {}))).to.equal('old');
+    // Without the bound this close() would never return and the test would time out.
+    await region.close();
+    expect(region.isConfigured).to.equal(false);
   });
 });
