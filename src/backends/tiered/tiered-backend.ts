@@ -65,6 +65,8 @@ export class TieredBackend implements CacheBackend {
   private expirationMs = Number.POSITIVE_INFINITY;
   private lockTimeoutMs = Number.POSITIVE_INFINITY;
   private sink: BackendEventSink = () => {};
+  /** Follows in progress (see TieredMutex): closing waits for them. */
+  private readonly follows = new Set<Promise<void>>();
 
   constructor(args: BackendArguments) {
     this.tiers = openTiers(args);
@@ -316,6 +318,10 @@ export class TieredBackend implements CacheBackend {
     const following = {
       maxMs: Number.isFinite(this.lockTimeoutMs) ? this.lockTimeoutMs : DEFAULT_FOLLOW_MS,
       readThrough: () => this.get(key),
+      track: (follow: Promise<void>) => {
+        this.follows.add(follow);
+        void follow.finally(() => this.follows.delete(follow));
+      },
     };
     if (this.getSync !== undefined && locks.every(({ mutex }) => isSyncMutex(mutex))) {
       // Every tier answers synchronously: so do the fresh-value checks of the climb.
@@ -328,6 +334,9 @@ export class TieredBackend implements CacheBackend {
 
   /** Closes every tier, farthest first; every tier is closed even when one fails. */
   async close(): Promise<void> {
+    // A follow holds nearer locks for the other callers of its thread, process or host; cut
+    // short, it would let them go before the value it waits for could be read through.
+    await Promise.allSettled([...this.follows]);
     const failures: unknown[] = [];
     for (const { backend } of this.farthestFirst) {
       try {

@@ -32,6 +32,8 @@ export interface Following {
   readonly maxMs: number;
   /** Reads the key through every tier, copying a value found further out into the nearer ones. */
   readonly readThrough: () => unknown;
+  /** Hands over a follow in progress, so that closing the backend can let it finish. */
+  readonly track: (follow: Promise<void>) => void;
 }
 
 export type TierFailure = (operation: 'lock' | 'unlock' | 'locked', error: unknown) => void;
@@ -131,21 +133,23 @@ export class TieredMutex implements CacheMutex {
    * the farther tier sees no second attempt) or `maxMs` passed, reads the value through, lets go.
    */
   protected follow(farther: CacheMutex, nearer: CacheMutex[]): void {
-    void (async () => {
-      try {
-        const deadline = Date.now() + this.following.maxMs;
-        let pause = FOLLOW_FIRST_PAUSE_MS;
-        while ((await farther.locked()) && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, deadline - Date.now()))));
-          pause = Math.min(pause * 2, FOLLOW_MAX_PAUSE_MS);
-        }
-        await this.following.readThrough();
-      } catch (error) {
-        this.onFailure('locked', error);
-      } finally {
-        await runSteps(this.releasing(nearer, false));
+    this.following.track(this.waitThenReadThrough(farther, nearer));
+  }
+
+  private async waitThenReadThrough(farther: CacheMutex, nearer: CacheMutex[]): Promise<void> {
+    try {
+      const deadline = Date.now() + this.following.maxMs;
+      let pause = FOLLOW_FIRST_PAUSE_MS;
+      while ((await farther.locked()) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, deadline - Date.now()))));
+        pause = Math.min(pause * 2, FOLLOW_MAX_PAUSE_MS);
       }
-    })();
+      await this.following.readThrough();
+    } catch (error) {
+      this.onFailure('locked', error);
+    } finally {
+      await runSteps(this.releasing(nearer, false));
+    }
   }
 }
 

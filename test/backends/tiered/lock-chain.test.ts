@@ -2,7 +2,7 @@
 // is tried only by the winner of the nearer one, a fresh value ends the climb, and a caller that
 // finds the farther lock busy keeps the nearer one until the farther holder is done.
 import { expect } from 'chai';
-import { CachedValue, makeRegion, registerBackend, type CacheRegion } from '../../../src/index.js';
+import { attachRegion, CachedValue, makeRegion, registerBackend, type CacheRegion } from '../../../src/index.js';
 import type { CacheMutex } from '../../../src/backends/api.js';
 import { LmdbBackend } from '../../../src/backends/lmdb/index.js';
 import type { TieredBackend } from '../../../src/backends/tiered/index.js';
@@ -105,5 +105,26 @@ describe('tiered: the chain of locks', function () {
     const next = mutex('k');
     expect(await next.acquire(false)).to.equal(true);
     await next.release();
+  });
+
+  it('closing the region while it follows a farther holder: close() lets the follow finish, value read through', async () => {
+    const elsewhere = new LmdbBackend({ path });
+    others.push(elsewhere);
+    const remote = elsewhere.getMutex('k');
+    expect(remote.acquireSync(false)).to.equal(true);
+    // Another thread's region over the same shared memory, to look at it once this one closed.
+    const sibling = attachRegion(region.share());
+    others.push(sibling);
+
+    expect(await mutex('k').acquire(false), 'lmdb busy: following').to.equal(false);
+    const closing = region.close();
+    await sleep(30);
+    elsewhere.setSync('k', encodeEnvelope(Date.now(), msgpackSerializer('made elsewhere')));
+    remote.releaseSync();
+    await closing;
+
+    const shm = (sibling.actualBackend as TieredBackend).tierBackends[0]!;
+    expect((shm.getSync!('k') as CachedValue).payload, 'read through before closing').to.equal('made elsewhere');
+    expect(shm.getMutex!('k')!.locked(), 'the nearer lock let go').to.equal(false);
   });
 });
