@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { open } from 'lmdb';
 import { makeRegion } from '../../../src/index.js';
+import { nextMessage } from '../../support/worker-messages.js';
 import { freshDir, removeTempDirs } from './support.js';
 
 after(removeTempDirs);
@@ -18,11 +19,11 @@ async function runWorkers<T>(count: number, workerData: Record<string, unknown>)
       }),
   );
   try {
-    await Promise.all(workers.map((worker) => once(worker, 'message')));
-    const answers = workers.map((worker) => once(worker, 'message') as Promise<[T]>);
+    await Promise.all(workers.map((worker) => nextMessage(worker)));
+    const answers = workers.map((worker) => nextMessage<T>(worker));
     Atomics.store(new Int32Array(signal), 0, 1);
     Atomics.notify(new Int32Array(signal), 0);
-    return (await Promise.all(answers)).map(([answer]) => answer);
+    return await Promise.all(answers);
   } finally {
     await Promise.all(workers.map(exitOnItsOwn));
   }
