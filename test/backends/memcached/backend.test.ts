@@ -204,6 +204,22 @@ describe('memcached backend: storage', () => {
     expect(() => MemcachedBackend.attach({ kind: 'redis' })).to.throw(ValidationError);
   });
 
+  it('invalidate() holds in the region that made it: memcached cannot tell other regions', async () => {
+    const prefix = uniquePrefix();
+    const options = { expirationTime: '1h', arguments: { servers: sharedServers(), prefix } } as const;
+    const here = makeRegion().configure('memcached', options);
+    const there = makeRegion().configure('memcached', options);
+    try {
+      await here.set('k', 'old');
+      await sleep(5);
+      here.invalidate();
+      expect(await here.get('k')).to.equal(NO_VALUE);
+      expect(await there.get('k'), 'another region over the same servers').to.equal('old');
+    } finally {
+      await Promise.all([here.close(), there.close()]);
+    }
+  });
+
   it('close() is idempotent and later operations fail clearly', async () => {
     const backend = pool.create();
     await backend.set('k', envelope('v'));
