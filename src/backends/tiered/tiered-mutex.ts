@@ -12,6 +12,11 @@
 // instead of asking the farther tier again. So a stampede on an expired key also reaches each
 // tier once per member of the tier inside it.
 //
+// A try that finds a fresh value in a tier it won (the farthest one included) answers false: the
+// value was made while the caller was on its way, and the region, which does not read again
+// after a try, would otherwise make it a second time. The caller serves the value it read, and
+// the fresh one is read through before its locks are let go.
+//
 // A tier whose lock cannot be reached (its server is down) is skipped and reported: the tiers
 // that still work keep excluding each other's callers.
 //
@@ -42,10 +47,11 @@ export type TierFailure = (operation: 'lock' | 'unlock' | 'locked', error: unkno
 const FOLLOW_FIRST_PAUSE_MS = 2;
 const FOLLOW_MAX_PAUSE_MS = 50;
 
-/** Where a climb ended: the locks won, and the lock found busy, if any. */
+/** Where a climb ended: the locks won, and the lock found busy or a tier found fresh, if any. */
 interface Climb {
   readonly held: CacheMutex[];
   readonly busy?: CacheMutex;
+  readonly foundFresh?: boolean;
 }
 
 export class TieredMutex implements CacheMutex {
@@ -60,7 +66,7 @@ export class TieredMutex implements CacheMutex {
 
   async acquire(wait = true, timeoutMs?: number): Promise<boolean> {
     const climb = await runSteps(this.climbing(wait, timeoutMs, false));
-    if (climb.busy === undefined) {
+    if (isWon(climb, wait)) {
       this.held = climb.held;
       return true;
     }
@@ -95,9 +101,10 @@ export class TieredMutex implements CacheMutex {
       }
       if (!won) return { held, busy: mutex };
       held.push(mutex);
-      if (index === this.tiers.length - 1) break;
+      // A waiter that won the farthest lock needs no look: the region reads again after a wait.
+      if (wait && index === this.tiers.length - 1) break;
       try {
-        if (yield holdsFreshValue()) break;
+        if (yield holdsFreshValue()) return { held, foundFresh: true };
       } catch {
         // Reading the tier failed (its own reads report that): go on climbing.
       }
@@ -129,18 +136,19 @@ export class TieredMutex implements CacheMutex {
   }
 
   /**
-   * In the background: keeps `nearer` until `farther` is free (looking, not trying to take it, so
-   * the farther tier sees no second attempt) or `maxMs` passed, reads the value through, lets go.
+   * In the background: keeps `nearer` until `farther` (if any) is free (looking, not trying to
+   * take it, so the farther tier sees no second attempt) or `maxMs` passed, reads the value
+   * through, lets go.
    */
-  protected follow(farther: CacheMutex, nearer: CacheMutex[]): void {
+  protected follow(farther: CacheMutex | undefined, nearer: CacheMutex[]): void {
     this.following.track(this.waitThenReadThrough(farther, nearer));
   }
 
-  private async waitThenReadThrough(farther: CacheMutex, nearer: CacheMutex[]): Promise<void> {
+  private async waitThenReadThrough(farther: CacheMutex | undefined, nearer: CacheMutex[]): Promise<void> {
     try {
       const deadline = Date.now() + this.following.maxMs;
       let pause = FOLLOW_FIRST_PAUSE_MS;
-      while ((await farther.locked()) && Date.now() < deadline) {
+      while (farther !== undefined && (await farther.locked()) && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(1, deadline - Date.now()))));
         pause = Math.min(pause * 2, FOLLOW_MAX_PAUSE_MS);
       }
@@ -157,7 +165,7 @@ export class TieredMutex implements CacheMutex {
 export class SyncTieredMutex extends TieredMutex implements SyncCacheMutex {
   acquireSync(wait = true, timeoutMs?: number): boolean {
     const climb = runStepsSync(this.climbing(wait, timeoutMs, true));
-    if (climb.busy === undefined) {
+    if (isWon(climb, wait)) {
       this.held = climb.held;
       return true;
     }
@@ -175,4 +183,9 @@ export class SyncTieredMutex extends TieredMutex implements SyncCacheMutex {
   lockedSync(): boolean {
     return runStepsSync(this.lookingAt(true));
   }
+}
+
+/** A climb wins when no lock was busy, unless it only tried and found the value already fresh. */
+function isWon(climb: Climb, wait: boolean): boolean {
+  return climb.busy === undefined && !(climb.foundFresh === true && !wait);
 }

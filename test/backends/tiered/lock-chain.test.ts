@@ -103,8 +103,28 @@ describe('tiered: the chain of locks', function () {
     expect(await mutex('k').locked(), 'every lock let go').to.equal(false);
     expect((shm.getSync!('k') as CachedValue).payload, 'read through into shared memory before letting go').to.equal('made elsewhere');
     const next = mutex('k');
-    expect(await next.acquire(false)).to.equal(true);
+    expect(await next.acquire(true, 1_000), 'free for a waiter').to.equal(true);
     await next.release();
+  });
+
+  it('a try that wins every lock but finds the value made meanwhile answers false, brings it nearer and creates nothing', async () => {
+    // Another process of the host stored a fresh value after this caller read the stale one.
+    const elsewhere = new LmdbBackend({ path });
+    others.push(elsewhere);
+    elsewhere.setSync('k', encodeEnvelope(Date.now(), msgpackSerializer('made meanwhile')));
+
+    expect(await mutex('k').acquire(false), 'the try gives way to the fresh value').to.equal(false);
+    expect(CountingLmdbBackend.attempts).to.equal(1);
+    const shm = (region.actualBackend as TieredBackend).tierBackends[0]!;
+    const deadline = Date.now() + 5_000;
+    while ((await mutex('k').locked()) && Date.now() < deadline) await sleep(10);
+    expect(await mutex('k').locked(), 'every lock let go').to.equal(false);
+    expect((shm.getSync!('k') as CachedValue).payload, 'read through into shared memory').to.equal('made meanwhile');
+
+    // A waiter still takes the locks: the region reads again after a wait and finds the value.
+    const waiter = mutex('k');
+    expect(await waiter.acquire(true)).to.equal(true);
+    await waiter.release();
   });
 
   it('closing the region while it follows a farther holder: close() lets the follow finish, value read through', async () => {
