@@ -51,6 +51,14 @@ describe('tiered: the chain of locks', function () {
     await region.close();
   });
   const mutex = (key: string): CacheMutex => (region.actualBackend as TieredBackend).getMutex(key)!;
+  /** Once every lock on `key` is let go (checked), what the nearest tier (shared memory) holds. */
+  async function nearestAfterLettingGo(key: string): Promise<unknown> {
+    const deadline = Date.now() + 5_000;
+    while ((await mutex(key).locked()) && Date.now() < deadline) await sleep(10);
+    expect(await mutex(key).locked(), 'every lock let go').to.equal(false);
+    const shm = (region.actualBackend as TieredBackend).tierBackends[0]!;
+    return (shm.getSync!(key) as CachedValue).payload;
+  }
 
   it('of five callers trying at once, one wins; only the winner of the nearer lock tries the farther one', async () => {
     const results = await Promise.all(Array.from({ length: 5 }, () => mutex('k').acquire(false)));
@@ -97,11 +105,7 @@ describe('tiered: the chain of locks', function () {
 
     elsewhere.setSync('k', encodeEnvelope(Date.now(), msgpackSerializer('made elsewhere')));
     remote.releaseSync();
-    const shm = (region.actualBackend as TieredBackend).tierBackends[0]!;
-    const deadline = Date.now() + 5_000;
-    while ((await mutex('k').locked()) && Date.now() < deadline) await sleep(10);
-    expect(await mutex('k').locked(), 'every lock let go').to.equal(false);
-    expect((shm.getSync!('k') as CachedValue).payload, 'read through into shared memory before letting go').to.equal('made elsewhere');
+    expect(await nearestAfterLettingGo('k'), 'read through into shared memory before letting go').to.equal('made elsewhere');
     const next = mutex('k');
     expect(await next.acquire(true, 1_000), 'free for a waiter').to.equal(true);
     await next.release();
@@ -115,11 +119,7 @@ describe('tiered: the chain of locks', function () {
 
     expect(await mutex('k').acquire(false), 'the try gives way to the fresh value').to.equal(false);
     expect(CountingLmdbBackend.attempts).to.equal(1);
-    const shm = (region.actualBackend as TieredBackend).tierBackends[0]!;
-    const deadline = Date.now() + 5_000;
-    while ((await mutex('k').locked()) && Date.now() < deadline) await sleep(10);
-    expect(await mutex('k').locked(), 'every lock let go').to.equal(false);
-    expect((shm.getSync!('k') as CachedValue).payload, 'read through into shared memory').to.equal('made meanwhile');
+    expect(await nearestAfterLettingGo('k'), 'read through into shared memory').to.equal('made meanwhile');
 
     // A waiter still takes the locks: the region reads again after a wait and finds the value.
     const waiter = mutex('k');
