@@ -171,8 +171,12 @@ export class KeyCreation<T, A extends unknown[]> {
           await this.create();
         } catch (error) {
           host.emitCreatorError(key, error);
-        } finally {
+        }
+        try {
           await host.store.guard('unlock', this.mangled, () => mutex.release(), undefined);
+        } catch (error) {
+          // Nobody awaits a background refresh: a failed release is an event, never a crash.
+          host.region.emit('backendError', { operation: 'unlock', key, error });
         }
       });
       host.trackBackground(refresh);

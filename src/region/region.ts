@@ -138,7 +138,8 @@ export class CacheRegion extends EventEmitter<RegionEvents> {
       emitLockTimeout: (key, timeoutMs) => this.emit('lockTimeout', { key, timeoutMs }),
       trackBackground: (work) => {
         this.background.add(work);
-        void work.finally(() => this.background.delete(work));
+        const done = (): void => void this.background.delete(work);
+        work.then(done, done);
       },
     };
   }

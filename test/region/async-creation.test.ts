@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { FileBackend, makeRegion, type CacheMutex, type CacheRegion } from '../../src/index.js';
+import { FileBackend, makeRegion, MemoryBackend, type CacheMutex, type CacheRegion } from '../../src/index.js';
 import { sleep } from '../../src/time.js';
 import { freshDir, removeTempDirs } from '../backends/lmdb/support.js';
 
@@ -126,5 +126,29 @@ describe('creation outside the caller', () => {
     // Without the bound this close() would never return and the test would time out.
     await region.close();
     expect(region.isConfigured).to.equal(false);
+  });
+
+  it('a background refresh whose lock release fails reports it as an event instead of crashing', async () => {
+    // The fault a real backend cannot be made to produce on demand: a release that throws.
+    class BrokenReleaseBackend extends MemoryBackend {
+      getMutex(): CacheMutex {
+        let held = false;
+        return {
+          acquire: () => !held && (held = true),
+          release: () => {
+            throw new Error('release failed');
+          },
+          locked: () => held,
+        };
+      }
+    }
+    const region = makeRegion().configure(new BrokenReleaseBackend(), { expirationTime: 10, backgroundRefresh: true, failOpen: false });
+    const events: Array<{ operation: string; error: unknown }> = [];
+    region.on('backendError', (event) => events.push(event));
+    await region.set('k', 'old');
+    await sleep(20);
+    expect(await region.getOrCreate('k', () => 'new')).to.equal('old');
+    await region.close();
+    expect(events.map(({ operation, error }) => [operation, (error as Error).message])).to.deep.equal([['unlock', 'release failed']]);
   });
 });

@@ -320,7 +320,8 @@ export class TieredBackend implements CacheBackend {
       readThrough: () => this.get(key),
       track: (follow: Promise<void>) => {
         this.follows.add(follow);
-        void follow.finally(() => this.follows.delete(follow));
+        const done = (): void => void this.follows.delete(follow);
+        follow.then(done, done);
       },
     };
     if (this.getSync !== undefined && locks.every(({ mutex }) => isSyncMutex(mutex))) {
