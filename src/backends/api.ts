@@ -2,6 +2,11 @@ import type { CachedValue, NoValue } from '../values.js';
 
 export type MaybePromise<T> = T | Promise<T>;
 
+/** Whether a `MaybePromise` (or any value) is to be awaited. */
+export function isThenable<T>(value: unknown): value is PromiseLike<T> {
+  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+}
+
 /**
  * What a backend stores for a key: a {@link CachedValue} object for backends that keep values in
  * memory as they are, or envelope bytes (see `serialization/envelope.ts`) for backends whose

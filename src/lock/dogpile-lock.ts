@@ -1,5 +1,5 @@
 import { LockTimeoutError } from '../errors.js';
-import type { MaybePromise } from '../backends/api.js';
+import { isThenable, type MaybePromise } from '../backends/api.js';
 
 /** What a read found, already judged against expiration and invalidation by the caller. */
 export type Freshness<T> =
@@ -94,10 +94,6 @@ function* createHolding<T>(lock: LockProtocol<T>, current: Freshness<T>): Genera
   } finally {
     yield lock.release();
   }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /** Runs the lock with synchronous operations; a step that returns a promise is a programming error. */

@@ -1,5 +1,5 @@
 import type { CacheMutex, MaybePromise, StatsStore, SyncCacheMutex } from '../backends/api.js';
-import { isSyncMutex } from '../backends/api.js';
+import { isSyncMutex, isThenable } from '../backends/api.js';
 import { LockTimeoutError } from '../errors.js';
 import { joinWithin, runLock, runLockSync, type LockProtocol, type SingleFlight } from '../lock/index.js';
 import { now } from '../time.js';
@@ -28,10 +28,6 @@ export interface CreationHost {
   emitLockTimeout(key: string, timeoutMs: number): void;
   /** Work that outlives its caller (a background refresh); `close()` lets it finish first. */
   trackBackground(work: Promise<unknown>): void;
-}
-
-function isThenable<T>(value: unknown): value is PromiseLike<T> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 }
 
 /** One `getOrCreate` or `getOrCreateSync` call past its first read. */
@@ -232,4 +228,3 @@ export function timedOut(host: CreationHost, key: string, policy: ResolvedPolicy
   host.emitLockTimeout(key, policy.lockTimeoutMs);
   if (policy.onLockTimeout === 'error') throw new LockTimeoutError(key, policy.lockTimeoutMs);
 }
-

@@ -1,4 +1,4 @@
-import type { CacheBackend, MaybePromise, StatsStore, StoredValue } from '../backends/api.js';
+import { isThenable, type CacheBackend, type MaybePromise, type StatsStore, type StoredValue } from '../backends/api.js';
 import { BackendUnavailableError } from '../errors.js';
 import { CachedValue, NO_VALUE, type NoValue } from '../values.js';
 import type { EntryCodec } from './codec.js';
@@ -7,10 +7,6 @@ export type Decoded = CachedValue | NoValue;
 
 /** Reports an unreachable backend that was tolerated (fail-open). */
 export type BackendErrorReporter = (operation: string, key: string | undefined, error: unknown) => void;
-
-function isThenable<T>(value: unknown): value is PromiseLike<T> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
-}
 
 /**
  * The region's view of its backend: keys already mangled, values encoded and decoded, and an

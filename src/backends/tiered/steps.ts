@@ -1,5 +1,7 @@
 // Work written once as a generator that yields each lock call's answer (a value, or a promise of
 // one) and gets it back settled: `runSteps` awaits what it yields, `runStepsSync` refuses promises.
+import { isThenable } from '../api.js';
+
 export type Steps<R> = Generator<unknown, R, unknown>;
 
 export function runStepsSync<R>(steps: Steps<R>): R {
@@ -26,8 +28,4 @@ export async function runSteps<R>(steps: Steps<R>): Promise<R> {
     result = failed ? steps.throw(settled) : steps.next(settled);
   }
   return result.value;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -12,6 +12,7 @@ import { NO_VALUE, isNoValue, type CachedValue, type NoValue } from '../../value
 import {
   isSyncBackend,
   isSyncMutex,
+  isThenable,
   type BackendArguments,
   type BackendEventSink,
   type CacheBackend,
@@ -470,8 +471,4 @@ class ReadWalk {
     this.errors.push(error);
     this.createdAt[index] = Number.POSITIVE_INFINITY;
   }
-}
-
-function isThenable<T>(value: unknown): value is PromiseLike<T> {
-  return value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 }
