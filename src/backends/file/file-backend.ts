@@ -229,7 +229,6 @@ export class FileBackend implements CacheBackend {
     return entryBytesWithin('file', key, value, this.settings.maxBytes);
   }
 
-
   private wrote(bytes: number): void {
     this.sweeper.noteWrite(bytes);
     this.scheduler.noteWrites(1);
@@ -247,7 +246,6 @@ export class FileBackend implements CacheBackend {
   private report(event: BackendEvent): void {
     this.sink(event);
   }
-
 
   private checkOpen(): void {
     if (this.closed) throw new BackendUnavailableError(`file backend at ${JSON.stringify(this.layout.root)} is closed; configure a new region to use it again.`);

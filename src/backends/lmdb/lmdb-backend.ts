@@ -213,7 +213,6 @@ export class LmdbBackend implements CacheBackend {
     return entryBytesWithin('lmdb', key, value, this.settings.maxBytes);
   }
 
-
   private runSweep(reason: SweepReason): void {
     if (this.closed) return;
     try {
@@ -226,7 +225,6 @@ export class LmdbBackend implements CacheBackend {
   private report(event: BackendEvent): void {
     this.sink(event);
   }
-
 
   private checkOpen(): void {
     if (this.closed) throw new BackendUnavailableError(`lmdb backend at ${JSON.stringify(this.settings.path)} is closed; configure a new region to use it again.`);
